@@ -1,0 +1,179 @@
+import { resolve } from "node:path";
+import { z } from "zod";
+import { detectCluster, type ClusterInfo, type Env } from "./detect.js";
+
+/** A configuration value that Berth cannot start with. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    readonly accepts: string,
+    readonly got: string | undefined,
+  ) {
+    super(`${variable}=${JSON.stringify(got ?? "")} is invalid: expected ${accepts}`);
+    this.name = "ConfigError";
+  }
+}
+
+const port = z.coerce.number().int().min(1).max(65535);
+const bool = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) => v === "true" || v === "1" || v === "yes");
+const positive = z.coerce.number().int().positive();
+const url = (protocols: string[]) =>
+  z.string().refine((v) => {
+    try {
+      return protocols.includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  });
+
+/** Every environment variable Berth reads: name → [schema, what it accepts, default]. */
+const variables = {
+  API_PORT: [port, "a TCP port 1-65535", "4000"],
+  API_HOST: [z.string().min(1), "a host name or address to listen on", undefined],
+  WEB_PORT: [port, "a TCP port 1-65535", "3000"],
+  API_URL: [url(["http:", "https:"]), "an http(s) URL of the API, e.g. http://127.0.0.1:4000", undefined],
+  BERTH_DATA_DIR: [z.string().min(1), "a directory path", "./.berth"],
+  BERTH_ADMIN_TOKEN: [z.string().min(16), "a token of at least 16 characters", undefined],
+  BERTH_DEMO_POOL: [bool, "true or false", undefined],
+  DATABASE_URL: [url(["postgres:", "postgresql:"]), "a postgres:// or postgresql:// URL", undefined],
+  DATABASE_POOL_SIZE: [positive, "a positive integer", "10"],
+  REDIS_URL: [url(["redis:", "rediss:"]), "a redis:// or rediss:// URL", undefined],
+  REDIS_PREFIX: [z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/), "1-64 of letters, digits, : _ . -", "berth:"],
+  STORAGE_TYPE: [z.enum(["local", "minio"]), "local or minio", undefined],
+  LOCAL_STORAGE_PATH: [z.string().min(1), "a directory path", undefined],
+  MINIO_ENDPOINT: [z.string().min(1), "a host name", "127.0.0.1"],
+  MINIO_PORT: [port, "a TCP port 1-65535", "9000"],
+  MINIO_ACCESS_KEY: [z.string().min(1), "an access key", undefined],
+  MINIO_SECRET_KEY: [z.string().min(1), "a secret key", undefined],
+  MINIO_BUCKET: [z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/), "an S3 bucket name (3-63 of a-z 0-9 . -)", "berth"],
+  MINIO_USE_SSL: [bool, "true or false", "false"],
+  STORAGE_MAX_UPLOAD_BYTES: [positive, "a positive number of bytes", String(1024 ** 3)],
+  STORAGE_SIGNING_SECRET: [z.string().min(16), "a secret of at least 16 characters", undefined],
+  POD_RUNTIME: [z.enum(["local", "kubernetes"]), "local or kubernetes", undefined],
+  KUBERNETES_NAMESPACE: [z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/), "a Kubernetes namespace name", "default"],
+  HEARTBEAT_TIMEOUT_SECONDS: [positive, "a positive number of seconds", "30"],
+  RECONCILE_SCHEDULE: [z.string().min(1), "a cron expression with seconds, e.g. */5 * * * * *", "*/5 * * * * *"],
+  CRON_HISTORY_KEEP: [positive, "a positive integer", "200"],
+  CLUSTER_MODE: [z.enum(["true", "false"]), "true or false", undefined],
+  REPLICAS: [positive, "a positive integer", undefined],
+  REPLICA_ID: [z.string().min(1), "a replica name", undefined],
+  MAX_QUERY_DEPTH: [positive, "a positive integer", "12"],
+  MAX_QUERY_COST: [positive, "a positive integer", "5000"],
+  MAX_REQUEST_BYTES: [positive, "a positive number of bytes", String(1024 * 1024)],
+  LOG_LEVEL: [z.enum(["debug", "info", "warn", "error"]), "debug, info, warn or error", "info"],
+} as const satisfies Record<string, readonly [z.ZodType, string, string | undefined]>;
+
+type Variables = typeof variables;
+type Raw = { [K in keyof Variables]: z.output<Variables[K][0]> | (Variables[K][2] extends string ? never : undefined) };
+
+function parseVariables(env: Env): Raw {
+  const out: Record<string, unknown> = {};
+  for (const [name, [schema, accepts, fallback]] of Object.entries(variables)) {
+    const given = env[name];
+    const value = given === undefined || given === "" ? fallback : given;
+    if (value === undefined) {
+      out[name] = undefined;
+      continue;
+    }
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) throw new ConfigError(name, accepts, given);
+    out[name] = parsed.data;
+  }
+  return out as Raw;
+}
+
+export interface BerthConfig {
+  cluster: ClusterInfo;
+  api: { port: number; host: string; url: string; maxQueryDepth: number; maxQueryCost: number; maxRequestBytes: number };
+  web: { port: number };
+  dataDir: string;
+  adminToken?: string;
+  demoPool: boolean;
+  database: { kind: "pglite"; dataDir: string } | { kind: "postgres"; url: string; poolSize: number };
+  redisUrl?: string;
+  /** Namespace of every Redis key and channel, so several Berths can share one Redis. */
+  redisPrefix: string;
+  storage: {
+    type: "local" | "minio";
+    localPath: string;
+    maxUploadBytes: number;
+    signingSecret?: string;
+    minio: { endPoint: string; port: number; useSSL: boolean; accessKey?: string; secretKey?: string; bucket: string };
+  };
+  runtime: { type: "local" | "kubernetes"; namespace: string };
+  heartbeatTimeoutSeconds: number;
+  reconcileSchedule: string;
+  cronHistoryKeep: number;
+  logLevel: "debug" | "info" | "warn" | "error";
+}
+
+/**
+ * Reads and validates the whole configuration once. Throws ConfigError naming the
+ * first variable that is invalid, or a combination that cannot work.
+ */
+export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): BerthConfig {
+  const v = parseVariables(env);
+  const cluster = detectCluster(env);
+  const dataDir = resolve(cwd, v.BERTH_DATA_DIR);
+  const storageType = v.STORAGE_TYPE ?? (cluster.clustered ? "minio" : "local");
+  const runtimeType = v.POD_RUNTIME ?? (cluster.mode === "kubernetes" ? "kubernetes" : "local");
+
+  if (cluster.clustered && !v.DATABASE_URL) {
+    throw new ConfigError("DATABASE_URL", "a postgres:// URL: replicas cannot share the embedded database", undefined);
+  }
+  if (cluster.clustered && !v.REDIS_URL) {
+    throw new ConfigError("REDIS_URL", "a redis:// URL: replicas need Redis for locks and events", undefined);
+  }
+  if (storageType === "minio" && (!v.MINIO_ACCESS_KEY || !v.MINIO_SECRET_KEY)) {
+    throw new ConfigError(
+      v.MINIO_ACCESS_KEY ? "MINIO_SECRET_KEY" : "MINIO_ACCESS_KEY",
+      "a value when STORAGE_TYPE is minio (or cluster mode chose minio)",
+      undefined,
+    );
+  }
+  const host = v.API_HOST ?? (cluster.mode === "kubernetes" ? "0.0.0.0" : "127.0.0.1");
+  return {
+    cluster,
+    api: {
+      port: v.API_PORT,
+      host,
+      url: v.API_URL ?? `http://127.0.0.1:${v.API_PORT}`,
+      maxQueryDepth: v.MAX_QUERY_DEPTH,
+      maxQueryCost: v.MAX_QUERY_COST,
+      maxRequestBytes: v.MAX_REQUEST_BYTES,
+    },
+    web: { port: v.WEB_PORT },
+    dataDir,
+    adminToken: v.BERTH_ADMIN_TOKEN,
+    demoPool: v.BERTH_DEMO_POOL ?? !cluster.clustered,
+    database: v.DATABASE_URL
+      ? { kind: "postgres", url: v.DATABASE_URL, poolSize: v.DATABASE_POOL_SIZE }
+      : { kind: "pglite", dataDir: resolve(dataDir, "db") },
+    redisUrl: v.REDIS_URL,
+    redisPrefix: v.REDIS_PREFIX,
+    storage: {
+      type: storageType,
+      localPath: resolve(cwd, v.LOCAL_STORAGE_PATH ?? resolve(dataDir, "files")),
+      maxUploadBytes: v.STORAGE_MAX_UPLOAD_BYTES,
+      signingSecret: v.STORAGE_SIGNING_SECRET,
+      minio: {
+        endPoint: v.MINIO_ENDPOINT,
+        port: v.MINIO_PORT,
+        useSSL: v.MINIO_USE_SSL,
+        accessKey: v.MINIO_ACCESS_KEY,
+        secretKey: v.MINIO_SECRET_KEY,
+        bucket: v.MINIO_BUCKET,
+      },
+    },
+    runtime: { type: runtimeType, namespace: v.KUBERNETES_NAMESPACE },
+    heartbeatTimeoutSeconds: v.HEARTBEAT_TIMEOUT_SECONDS,
+    reconcileSchedule: v.RECONCILE_SCHEDULE,
+    cronHistoryKeep: v.CRON_HISTORY_KEEP,
+    logLevel: v.LOG_LEVEL,
+  };
+}
+
+/** The variables Berth reads, with what each accepts and its default: the README's table comes from here. */
+export function describeVariables(): { name: string; accepts: string; default?: string }[] {
+  return Object.entries(variables).map(([name, [, accepts, fallback]]) => ({ name, accepts, default: fallback }));
+}
