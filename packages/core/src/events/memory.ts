@@ -1,0 +1,25 @@
+import { createSubscriptionQueue } from "./queue.js";
+import type { EventBus, EventOf } from "./types.js";
+
+/** In-process EventBus for the embedded default: one process, no Redis. */
+export function createMemoryEventBus(): EventBus {
+  const subscribers = new Map<string, Set<{ push(value: unknown): void }>>();
+  return {
+    async publish(channel, event) {
+      for (const s of subscribers.get(channel) ?? []) s.push(structuredClone(event));
+    },
+    subscribe<C extends string>(channel: C, signal?: AbortSignal) {
+      let set = subscribers.get(channel);
+      if (!set) subscribers.set(channel, (set = new Set()));
+      const queue = createSubscriptionQueue<EventOf<C>>(() => {
+        set.delete(queue as never);
+        if (set.size === 0) subscribers.delete(channel);
+      }, signal);
+      set.add(queue as never);
+      return queue;
+    },
+    async close() {
+      subscribers.clear();
+    },
+  };
+}

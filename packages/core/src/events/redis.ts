@@ -1,0 +1,108 @@
+import { Counter, metric, registry } from "../metrics/index.js";
+import { Redis } from "ioredis";
+import { createSubscriptionQueue } from "./queue.js";
+import type { EventBus, EventOf } from "./types.js";
+
+export type RedisEventBusOptions = (
+  | { url: string }
+  /** Publishes on `redis`; subscribes on a duplicate of it, which the bus owns. */
+  | { redis: Redis }
+) & {
+  /** Namespace of the bus's channels in Redis, e.g. "berth:events:". */
+  prefix: string;
+};
+
+export interface RedisEventBus extends EventBus {
+  /** Resolves once every subscription made so far is active at Redis, so events published from now on reach it. */
+  whenSubscribed(): Promise<void>;
+  /** Live subscribers of `channel` on this bus. */
+  subscriberCount(channel: string): number;
+}
+
+interface Subscriber {
+  push(value: unknown): void;
+  return(): Promise<IteratorResult<unknown>>;
+}
+
+/**
+ * EventBus over Redis pub/sub: every replica's bus sees every replica's events. One subscriber
+ * connection per bus carries all its channels; a channel is subscribed at Redis while it has
+ * at least one local subscriber.
+ */
+const PUBLISH_TIMEOUT_MS = 1000;
+const eventsDropped = metric(
+  "berth_events_dropped_total",
+  () => new Counter({ name: "berth_events_dropped_total", help: "Live events not published because Redis did not answer", labelNames: ["reason"], registers: [registry] }),
+);
+
+export function createRedisEventBus(options: RedisEventBusOptions): RedisEventBus {
+  const ownsPublisher = "url" in options;
+  const publisher = "url" in options ? new Redis(options.url) : options.redis;
+  const subscriber = publisher.duplicate();
+  const { prefix } = options;
+  const local = new Map<string, Set<Subscriber>>();
+  // SUBSCRIBE/UNSUBSCRIBE replies arrive in order on the one connection; waiting on the last one
+  // is enough for publish() to be seen by everything subscribed before it.
+  let pending: Promise<unknown> = Promise.resolve();
+  const onError = () => {
+    // ioredis reconnects and re-subscribes by itself; an unhandled 'error' event would crash the process.
+  };
+  subscriber.on("error", onError);
+  if (ownsPublisher) publisher.on("error", onError);
+
+  subscriber.on("message", (redisChannel: string, message: string) => {
+    if (!redisChannel.startsWith(prefix)) return;
+    const set = local.get(redisChannel.slice(prefix.length));
+    if (!set) return;
+    for (const s of set) {
+      try {
+        s.push(JSON.parse(message));
+      } catch {
+        // Not ours to deliver: a payload that is not JSON was published by something else on this channel.
+      }
+    }
+  });
+
+  const track = (p: Promise<unknown>) => {
+    pending = Promise.all([pending, p.catch(() => {})]);
+  };
+
+  return {
+    async publish(channel, event) {
+      await pending;
+      // Events follow committed writes: a Redis outage must not stall or fail the write that caused
+      // them. After PUBLISH_TIMEOUT_MS the event is dropped and counted; the database stays the truth.
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), PUBLISH_TIMEOUT_MS)));
+      const outcome = await Promise.race([publisher.publish(prefix + channel, JSON.stringify(event)).then(() => "ok" as const, () => "error" as const), timeout]);
+      clearTimeout(timer);
+      if (outcome !== "ok") eventsDropped.inc({ reason: outcome });
+    },
+    subscribe<C extends string>(channel: C, signal?: AbortSignal) {
+      let set = local.get(channel);
+      if (!set) {
+        local.set(channel, (set = new Set()));
+        track(subscriber.subscribe(prefix + channel));
+      }
+      const queue = createSubscriptionQueue<EventOf<C>>(() => {
+        set.delete(queue as Subscriber);
+        if (set.size === 0 && local.get(channel) === set) {
+          local.delete(channel);
+          if (subscriber.status !== "end") track(subscriber.unsubscribe(prefix + channel));
+        }
+        // An already-aborted signal is handled below, once `queue` exists for the callback above.
+      }, signal?.aborted ? undefined : signal);
+      set.add(queue as Subscriber);
+      if (signal?.aborted) void queue.return!();
+      return queue;
+    },
+    whenSubscribed: () => pending.then(() => {}),
+    subscriberCount: (channel) => local.get(channel)?.size ?? 0,
+    async close() {
+      for (const set of [...local.values()]) for (const s of [...set]) await s.return();
+      await pending;
+      await subscriber.quit().catch(() => subscriber.disconnect());
+      if (ownsPublisher) await publisher.quit().catch(() => publisher.disconnect());
+    },
+  };
+}

@@ -1,0 +1,66 @@
+import type { SlotState } from "../generated/prisma/enums.js";
+
+export interface SlotChanged {
+  pool: string;
+  pod: string;
+  index: number;
+  state: SlotState;
+  taskId: string | null;
+  /** ISO-8601 time of the change. */
+  at: string;
+}
+
+export interface PoolChanged {
+  name: string;
+  podCount: number;
+  utilization: number;
+  /** True when the pool was deleted. */
+  deleted?: boolean;
+  at: string;
+}
+
+/** A task placed on a slot of `pod`: what the pod's agent receives. */
+export interface Assignment {
+  pod: string;
+  slotIndex: number;
+  taskId: string;
+  /** `run` for a new task, `apply` after approval. */
+  action: "run" | "apply" | "cancel";
+}
+
+export interface CronRunUpdated {
+  id: string;
+  job: string;
+  status: string;
+  durationMs: number | null;
+}
+
+/** One typed event map for everything live: channel name → payload. */
+export interface BerthEvents {
+  [channel: `slot:${string}`]: SlotChanged;
+  [channel: `assignment:${string}`]: Assignment;
+  pool: PoolChanged;
+  cronRun: CronRunUpdated;
+}
+
+export type Channel = keyof BerthEvents & string;
+export type EventOf<C extends string> = C extends `slot:${string}`
+  ? SlotChanged
+  : C extends `assignment:${string}`
+    ? Assignment
+    : C extends "pool"
+      ? PoolChanged
+      : C extends "cronRun"
+        ? CronRunUpdated
+        : never;
+
+/**
+ * Publish/subscribe for live changes. `memory` serves one process; `redis` fans out to every
+ * replica, so a subscriber on replica B sees what replica A published.
+ */
+export interface EventBus {
+  publish<C extends string>(channel: C, event: EventOf<C>): Promise<void>;
+  /** An async iterator of the channel's events from now on; ends when `signal` aborts or `return()` is called. */
+  subscribe<C extends string>(channel: C, signal?: AbortSignal): AsyncIterableIterator<EventOf<C>>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,43 @@
+import type { CoreContext } from "../context.js";
+import type { Prisma } from "../db/index.js";
+
+type Tx = Prisma.TransactionClient;
+
+export interface ReleasedSlot {
+  pool: string;
+  pod: string;
+  index: number;
+}
+
+/** Frees the slot a task holds (inside the caller's transaction) and closes its audit record. */
+export async function releaseSlotOf(tx: Tx, taskId: string, note: string): Promise<ReleasedSlot | null> {
+  const rows = await tx.$queryRawUnsafe<{ pod: string; index: number; pool: string }[]>(
+    `UPDATE "Slot" s SET state = 'idle', "taskId" = NULL, "reservedUntil" = NULL, "updatedAt" = now()
+     FROM "Pod" p JOIN "Pool" pl ON pl.id = p."poolId"
+     WHERE s."taskId" = $1::uuid AND p.id = s."podId"
+     RETURNING p.name AS pod, s.index, pl.name AS pool`,
+    taskId,
+  );
+  await closeAssignment(tx, taskId, note);
+  return rows[0] ?? null;
+}
+
+/** Closes the task's open audit record; call while holding the slot's row lock. */
+export async function closeAssignment(tx: Tx, taskId: string, note: string): Promise<void> {
+  await tx.$executeRawUnsafe(
+    `UPDATE "SlotAssignment" SET "releasedAt" = now(), "releaseNote" = $2,
+       "releasedSeq" = nextval(pg_get_serial_sequence('"SlotAssignment"', 'assignedSeq'))
+     WHERE "taskId" = $1::uuid AND "releasedAt" IS NULL`,
+    taskId,
+    note,
+  );
+}
+
+export async function publishSlotChange(
+  ctx: CoreContext,
+  slot: { pool: string; pod: string; index: number },
+  state: "idle" | "running" | "reserved",
+  taskId: string | null,
+): Promise<void> {
+  await ctx.events.publish(`slot:${slot.pool}`, { ...slot, state, taskId, at: ctx.now().toISOString() });
+}

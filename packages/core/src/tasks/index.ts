@@ -1,0 +1,16 @@
+export {
+  submitTask,
+  getTask,
+  tasksByIds,
+  listTasks,
+  reportTask,
+  approveTask,
+  cancelTask,
+  expireReservations,
+  isTerminal,
+  isTaskStatus,
+  MAX_PAYLOAD_BYTES,
+  type SubmitTaskInput,
+  type ReportTaskInput,
+} from "./lifecycle.js";
+export * from "./errors.js";

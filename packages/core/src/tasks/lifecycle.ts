@@ -1,0 +1,237 @@
+import type { CoreContext } from "../context.js";
+import type { Prisma, Task, TaskStatus } from "../db/index.js";
+import { ValidationError } from "../errors.js";
+import { placePending } from "../slots/allocate.js";
+import { publishSlotChange, releaseSlotOf, type ReleasedSlot } from "../slots/release.js";
+import { IllegalTransitionError, PayloadTooLargeError, PoolNotFoundError, TaskNotFoundError, TaskNotInScopeError, TaskNotOnPodError } from "./errors.js";
+
+export const MAX_PAYLOAD_BYTES = 64 * 1024;
+const TERMINAL: TaskStatus[] = ["succeeded", "failed", "cancelled", "expired"];
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export const isTerminal = (s: TaskStatus) => TERMINAL.includes(s);
+
+export interface SubmitTaskInput {
+  pool: string;
+  type: string;
+  payload?: unknown;
+}
+
+function jsonSize(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value ?? {}), "utf8");
+}
+
+/** Submits a task to a pool; it runs at once when a slot is free, else stays pending. */
+export async function submitTask(ctx: CoreContext, input: SubmitTaskInput, limits = { maxPayloadBytes: MAX_PAYLOAD_BYTES }): Promise<Task> {
+  const type = input.type.trim();
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(type)) {
+    throw new ValidationError("type", "type must be 1-64 characters of letters, digits, _ . : -");
+  }
+  const payload = input.payload ?? {};
+  const size = jsonSize(payload);
+  if (size > limits.maxPayloadBytes) throw new PayloadTooLargeError(size, limits.maxPayloadBytes);
+  const pool = await ctx.prisma.pool.findUnique({ where: { name: input.pool }, select: { id: true, name: true } });
+  if (!pool) throw new PoolNotFoundError(input.pool);
+  const task = await ctx.prisma.task.create({ data: { poolId: pool.id, type, payload: payload as Prisma.InputJsonValue } });
+  // The task exists now: a failed placement must not tell the client it was not submitted (a
+  // retry would submit it twice). It stays pending; the next release or reconcile places it.
+  const placed = await placePending(ctx, pool, 10).catch(() => []);
+  return placed.some((p) => p.taskId === task.id) ? ((await ctx.prisma.task.findUnique({ where: { id: task.id } })) ?? task) : task;
+}
+
+export async function getTask(ctx: CoreContext, id: string): Promise<Task> {
+  const task = UUID.test(id) ? await ctx.prisma.task.findUnique({ where: { id } }) : null;
+  if (!task) throw new TaskNotFoundError(id);
+  return task;
+}
+
+/** Tasks by id (batched: one query for any number). */
+export async function tasksByIds(ctx: CoreContext, ids: readonly string[]): Promise<Map<string, Task>> {
+  const valid = ids.filter((id) => UUID.test(id));
+  const tasks = valid.length ? await ctx.prisma.task.findMany({ where: { id: { in: valid } } }) : [];
+  return new Map(tasks.map((t) => [t.id, t]));
+}
+
+export async function listTasks(
+  ctx: CoreContext,
+  filter: { pool?: string; status?: string[]; first?: number },
+): Promise<Task[]> {
+  const statuses = filter.status?.filter((s): s is TaskStatus => isTaskStatus(s));
+  if (filter.status && statuses && statuses.length !== filter.status.length) {
+    throw new ValidationError("status", `status must be one of ${ALL_STATUSES.join(", ")}`);
+  }
+  return ctx.prisma.task.findMany({
+    where: {
+      ...(filter.pool ? { pool: { name: filter.pool } } : {}),
+      ...(statuses ? { status: { in: statuses } } : {}),
+    },
+    orderBy: { seq: "desc" },
+    take: Math.min(Math.max(filter.first ?? 50, 1), 500),
+  });
+}
+
+const ALL_STATUSES: TaskStatus[] = ["pending", "running", "apply_pending", "applying", "succeeded", "failed", "cancelled", "expired"];
+export const isTaskStatus = (s: string): s is TaskStatus => (ALL_STATUSES as string[]).includes(s);
+
+type Effects = { released?: ReleasedSlot; slotState?: { slot: ReleasedSlot; state: "running" | "reserved" }; assignment?: "apply" | "cancel" };
+
+/**
+ * Runs one transition under a row lock on the task, then publishes its events and, when a
+ * slot was freed, places the pool's pending tasks.
+ */
+async function transition(
+  ctx: CoreContext,
+  taskId: string,
+  apply: (tx: Prisma.TransactionClient, task: Task) => Promise<{ task: Task; effects: Effects }>,
+): Promise<Task> {
+  if (!UUID.test(taskId)) throw new TaskNotFoundError(taskId);
+  const { task, effects } = await ctx.prisma.$transaction(async (tx) => {
+    const locked = await tx.$queryRawUnsafe<{ id: string }[]>(`SELECT id FROM "Task" WHERE id = $1::uuid FOR UPDATE`, taskId);
+    if (locked.length === 0) throw new TaskNotFoundError(taskId);
+    const current = await tx.task.findUniqueOrThrow({ where: { id: taskId } });
+    return apply(tx, current);
+  });
+  if (effects.released) await publishSlotChange(ctx, effects.released, "idle", null);
+  if (effects.slotState) await publishSlotChange(ctx, effects.slotState.slot, effects.slotState.state, task.id);
+  if (effects.assignment && task.podName !== null && task.slotIndex !== null) {
+    await ctx.events.publish(`assignment:${task.podName}`, {
+      pod: task.podName,
+      slotIndex: task.slotIndex,
+      taskId: task.id,
+      action: effects.assignment,
+    });
+  }
+  if (effects.released) {
+    const pool = await ctx.prisma.pool.findUnique({ where: { id: task.poolId }, select: { id: true, name: true } });
+    if (pool) await placePending(ctx, pool);
+  }
+  return task;
+}
+
+async function slotOf(tx: Prisma.TransactionClient, taskId: string): Promise<ReleasedSlot | null> {
+  const rows = await tx.$queryRawUnsafe<ReleasedSlot[]>(
+    `SELECT pl.name AS pool, p.name AS pod, s.index FROM "Slot" s JOIN "Pod" p ON p.id = s."podId" JOIN "Pool" pl ON pl.id = p."poolId" WHERE s."taskId" = $1::uuid`,
+    taskId,
+  );
+  return rows[0] ?? null;
+}
+
+export type ReportStatus = "running" | "apply_pending" | "succeeded" | "failed";
+export interface ReportTaskInput {
+  taskId: string;
+  /** The pod the reporting agent runs in; when given, the task must be placed there. */
+  pod?: string | null;
+  /** The pool an agent token is limited to; a task of another pool is refused. */
+  scopePoolId?: string | null;
+  status: string;
+  output?: unknown;
+}
+
+/** An agent reports progress on a task placed on its pod. Repeating a report is harmless. */
+export async function reportTask(ctx: CoreContext, input: ReportTaskInput): Promise<Task> {
+  const status = input.status as ReportStatus;
+  if (!["running", "apply_pending", "succeeded", "failed"].includes(status)) {
+    throw new ValidationError("status", "status must be running, apply_pending, succeeded or failed");
+  }
+  if (input.output !== undefined && jsonSize(input.output) > MAX_PAYLOAD_BYTES) {
+    throw new PayloadTooLargeError(jsonSize(input.output), MAX_PAYLOAD_BYTES);
+  }
+  return transition(ctx, input.taskId, async (tx, task) => {
+    if (input.scopePoolId && task.poolId !== input.scopePoolId) throw new TaskNotInScopeError(task.id);
+    if (input.pod != null && task.podName !== input.pod) throw new TaskNotOnPodError(task.id, input.pod);
+    if (task.podName === null) throw new IllegalTransitionError(task.id, task.status, status);
+    const now = ctx.now();
+    const output = input.output === undefined ? undefined : (input.output as Prisma.InputJsonValue);
+    switch (status) {
+      case "running":
+        if (task.status === "running" || task.status === "applying") return { task, effects: {} };
+        break;
+      case "apply_pending": {
+        if (task.status === "apply_pending") return { task, effects: {} };
+        if (task.status !== "running") break;
+        const pool = await tx.pool.findUniqueOrThrow({ where: { id: task.poolId }, select: { reservationTtlSeconds: true } });
+        const reservedUntil = new Date(now.getTime() + pool.reservationTtlSeconds * 1000);
+        const slot = await slotOf(tx, task.id);
+        await tx.slot.updateMany({ where: { taskId: task.id, state: "running" }, data: { state: "reserved", reservedUntil, updatedAt: now } });
+        const updated = await tx.task.update({ where: { id: task.id }, data: { status: "apply_pending", planReadyAt: now, output } });
+        return { task: updated, effects: slot ? { slotState: { slot, state: "reserved" } } : {} };
+      }
+      case "succeeded":
+      case "failed": {
+        if (task.status === status) return { task, effects: {} };
+        if (task.status !== "running" && task.status !== "applying") break;
+        const released = await releaseSlotOf(tx, task.id, status);
+        const error = status === "failed" ? errorText(input.output) : null;
+        // An applied plan keeps its plan beside the apply's result.
+        const previous: unknown = task.output;
+        const merged = task.status === "applying" && isObject(previous) && isObject(output) ? { ...previous, ...output } : output;
+        const updated = await tx.task.update({ where: { id: task.id }, data: { status, finishedAt: now, output: merged, error } });
+        return { task: updated, effects: released ? { released } : {} };
+      }
+    }
+    throw new IllegalTransitionError(task.id, task.status, status);
+  });
+}
+
+const isObject = (v: unknown): v is Record<string, Prisma.InputJsonValue> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+function errorText(output: unknown): string {
+  if (output && typeof output === "object" && "error" in output) return String((output as { error: unknown }).error).slice(0, 2000);
+  return "the task failed";
+}
+
+/** Approves the plan of an apply_pending task: the apply runs on the same pod and slot. */
+export async function approveTask(ctx: CoreContext, id: string): Promise<Task> {
+  return transition(ctx, id, async (tx, task) => {
+    if (task.status === "applying") return { task, effects: {} };
+    if (task.status !== "apply_pending") throw new IllegalTransitionError(task.id, task.status, "applying");
+    const now = ctx.now();
+    const slot = await slotOf(tx, task.id);
+    const moved = await tx.slot.updateMany({ where: { taskId: task.id, state: "reserved" }, data: { state: "running", reservedUntil: null, updatedAt: now } });
+    if (moved.count !== 1 || !slot) throw new IllegalTransitionError(task.id, "apply_pending without a reserved slot", "applying");
+    const updated = await tx.task.update({ where: { id: task.id }, data: { status: "applying", approvedAt: now } });
+    return { task: updated, effects: { slotState: { slot, state: "running" }, assignment: "apply" } };
+  });
+}
+
+/** Cancels a task in any non-final state; its slot (if any) is freed at once. */
+export async function cancelTask(ctx: CoreContext, id: string): Promise<Task> {
+  return transition(ctx, id, async (tx, task) => {
+    if (task.status === "cancelled") return { task, effects: {} };
+    if (isTerminal(task.status)) throw new IllegalTransitionError(task.id, task.status, "cancelled");
+    const released = await releaseSlotOf(tx, task.id, "cancelled");
+    const updated = await tx.task.update({ where: { id: task.id }, data: { status: "cancelled", finishedAt: ctx.now() } });
+    return { task: updated, effects: released ? { released, assignment: "cancel" } : {} };
+  });
+}
+
+/**
+ * Frees every reservation past its `reservedUntil`: the task becomes `expired`, the slot idle.
+ * Returns the expired tasks, per pool, for the scaling-event record.
+ */
+export async function expireReservations(ctx: CoreContext, poolId?: string): Promise<{ taskId: string; poolId: string }[]> {
+  const now = ctx.now();
+  const due = await ctx.prisma.slot.findMany({
+    where: { state: "reserved", reservedUntil: { lt: now }, ...(poolId ? { pod: { poolId } } : {}) },
+    select: { taskId: true },
+  });
+  const expired: { taskId: string; poolId: string }[] = [];
+  for (const { taskId } of due) {
+    if (!taskId) continue;
+    let changed = false;
+    const task = await transition(ctx, taskId, async (tx, t) => {
+      if (t.status !== "apply_pending") return { task: t, effects: {} };
+      const slot = await tx.slot.findUnique({ where: { taskId: t.id }, select: { reservedUntil: true } });
+      if (!slot?.reservedUntil || slot.reservedUntil >= now) return { task: t, effects: {} };
+      changed = true;
+      const released = await releaseSlotOf(tx, t.id, "reservation expired");
+      const updated = await tx.task.update({
+        where: { id: t.id },
+        data: { status: "expired", finishedAt: now, error: "the plan was not approved before its reservation expired" },
+      });
+      return { task: updated, effects: released ? { released, assignment: "cancel" } : {} };
+    });
+    if (changed) expired.push({ taskId, poolId: task.poolId });
+  }
+  return expired;
+}

@@ -1,0 +1,15 @@
+export {
+  API_ROLES,
+  createApiToken,
+  getApiToken,
+  listApiTokens,
+  parseApiRole,
+  parseTokenName,
+  revokeApiToken,
+  verifyApiToken,
+  type ApiTokenRecord,
+  type CreateApiTokenInput,
+  type VerifiedApiToken,
+} from "./tokens.js";
+export { ensureBootstrapAdminToken, BOOTSTRAP_TOKEN_NAME, type BootstrapResult } from "./bootstrap.js";
+export { ApiTokenNotFoundError, InvalidTokenNameError, InvalidTokenRoleError, TokenPoolNotAllowedError, TokenPoolNotFoundError } from "./errors.js";
