@@ -1,0 +1,47 @@
+import { Counter, Gauge, Histogram, metric, registry } from "../metrics/index.js";
+import { slotMetrics } from "../slots/metrics.js";
+import { countSlots, type PodSnapshot } from "./decide.js";
+
+export const poolMetrics = {
+  scalings: metric(
+    "berth_pool_scalings_total",
+    () => new Counter({ name: "berth_pool_scalings_total", help: "Pods added or removed by the autoscaler", labelNames: ["pool", "kind"], registers: [registry] }),
+  ),
+  scaleDownBlocked: metric(
+    "berth_pool_scale_down_blocked_total",
+    () =>
+      new Counter({
+        name: "berth_pool_scale_down_blocked_total",
+        help: "Scale-downs that found no pod to remove, by reason (busy, grace)",
+        labelNames: ["pool", "reason"],
+        registers: [registry],
+      }),
+  ),
+  drainsReverted: metric(
+    "berth_pool_drains_reverted_total",
+    () => new Counter({ name: "berth_pool_drains_reverted_total", help: "Drained pods returned to Ready because a slot became busy", labelNames: ["pool"], registers: [registry] }),
+  ),
+  runtimeErrors: metric(
+    "berth_runtime_errors_total",
+    () => new Counter({ name: "berth_runtime_errors_total", help: "Pod runtime calls that failed", labelNames: ["pool", "operation"], registers: [registry] }),
+  ),
+  utilization: metric(
+    "berth_pool_utilization",
+    () => new Gauge({ name: "berth_pool_utilization", help: "(running + reserved) / slots on Ready pods", labelNames: ["pool"], registers: [registry] }),
+  ),
+  reconcileSeconds: metric(
+    "berth_reconcile_pool_seconds",
+    () => new Histogram({ name: "berth_reconcile_pool_seconds", help: "Time of one reconcile pass over one pool", registers: [registry] }),
+  ),
+};
+
+const PHASES = ["Pending", "Starting", "Ready", "Draining", "Terminating", "Lost"] as const;
+
+export function recordPoolGauges(pool: string, pods: PodSnapshot[], utilization: number): void {
+  for (const phase of PHASES) slotMetrics.pods.set({ pool, phase }, pods.filter((p) => p.phase === phase).length);
+  const slots = countSlots(pods);
+  slotMetrics.slots.set({ pool, state: "idle" }, slots.idle);
+  slotMetrics.slots.set({ pool, state: "running" }, slots.running);
+  slotMetrics.slots.set({ pool, state: "reserved" }, slots.reserved);
+  poolMetrics.utilization.set({ pool }, utilization);
+}

@@ -1,0 +1,158 @@
+import type { CoreContext } from "../context.js";
+import type { Pool, Pod, ScalingEvent, Slot, Task } from "../db/index.js";
+import { countSlots, livePods, utilization, type PodSnapshot } from "./decide.js";
+import { PoolNotFoundError } from "./errors.js";
+import type { PoolSpec } from "./spec.js";
+
+export interface PoolCondition {
+  type: "Available" | "Progressing" | "Degraded";
+  status: "True" | "False" | "Unknown";
+  reason: string;
+  message: string;
+  lastTransitionAt?: string;
+}
+
+export interface PoolSummary {
+  pool: Pool;
+  podCount: number;
+  busySlots: number;
+  reservedSlots: number;
+  idleSlots: number;
+  totalSlots: number;
+  pendingTasks: number;
+  utilization: number;
+  conditions: PoolCondition[];
+  /** The pods with slots and tasks, when the caller asked for them along with the summary. */
+  pods?: PodWithSlots[];
+}
+
+export type PodWithSlots = Pod & { slots: (Slot & { task: Task | null })[] };
+
+export function toSnapshot(pods: (Pick<Pod, "name" | "phase" | "createdAt" | "readyAt"> & { slots: Pick<Slot, "state">[] })[]): PodSnapshot[] {
+  return pods.map((p) => ({ name: p.name, phase: p.phase, createdAt: p.createdAt, readyAt: p.readyAt, slots: p.slots.map((s) => s.state) }));
+}
+
+export function specOf(pool: Pool): PoolSpec {
+  return {
+    name: pool.name,
+    runtime: pool.runtime,
+    namespace: pool.namespace,
+    image: pool.image,
+    podTemplate: (pool.podTemplate as Record<string, unknown> | null) ?? null,
+    slotsPerPod: pool.slotsPerPod,
+    minPods: pool.minPods,
+    maxPods: pool.maxPods,
+    scaleUpAt: pool.scaleUpAt,
+    scaleDownAt: pool.scaleDownAt,
+    scaleUpCooldownSeconds: pool.scaleUpCooldownSeconds,
+    scaleDownCooldownSeconds: pool.scaleDownCooldownSeconds,
+    stabilizationWindowSeconds: pool.stabilizationWindowSeconds,
+    maxStep: pool.maxStep,
+    newPodGraceSeconds: pool.newPodGraceSeconds,
+    reservationTtlSeconds: pool.reservationTtlSeconds,
+    autoscale: pool.autoscale,
+    lostPodPolicy: pool.lostPodPolicy as PoolSpec["lostPodPolicy"],
+    maxAttempts: pool.maxAttempts,
+  };
+}
+
+/** What the autoscaler reads of a pool's pods: phases, ages and slot states only. */
+export async function podSnapshots(ctx: CoreContext, poolId: string): Promise<PodSnapshot[]> {
+  const pods = await ctx.prisma.pod.findMany({
+    where: { poolId },
+    orderBy: [{ createdAt: "asc" }, { name: "asc" }],
+    select: { name: true, phase: true, createdAt: true, readyAt: true, slots: { select: { state: true }, orderBy: { index: "asc" } } },
+  });
+  return toSnapshot(pods);
+}
+
+export async function getPool(ctx: CoreContext, name: string): Promise<Pool> {
+  const pool = await ctx.prisma.pool.findUnique({ where: { name } });
+  if (!pool) throw new PoolNotFoundError(name);
+  return pool;
+}
+
+/** Pods of the pool with their slots and the tasks on them, in creation order. */
+export async function listPods(ctx: CoreContext, poolId: string): Promise<PodWithSlots[]> {
+  return (await podsOfPools(ctx, [poolId])).get(poolId) ?? [];
+}
+
+/** Pods of many pools with slots and tasks, in a constant number of queries. */
+export async function podsOfPools(ctx: CoreContext, poolIds: readonly string[]): Promise<Map<string, PodWithSlots[]>> {
+  const pods = await ctx.prisma.pod.findMany({
+    where: { poolId: { in: [...poolIds] } },
+    orderBy: [{ createdAt: "asc" }, { name: "asc" }],
+    include: { slots: { orderBy: { index: "asc" }, include: { task: true } } },
+  });
+  const byPool = new Map<string, PodWithSlots[]>(poolIds.map((id) => [id, []]));
+  for (const pod of pods) byPool.get(pod.poolId)?.push(pod);
+  return byPool;
+}
+
+/** Pods by name (batched), for tasks that name where they ran. */
+export async function podsByName(ctx: CoreContext, names: readonly string[]): Promise<Map<string, Pod>> {
+  const pods = await ctx.prisma.pod.findMany({ where: { name: { in: [...names] } } });
+  return new Map(pods.map((p) => [p.name, p]));
+}
+
+/** Pools by id (batched). */
+export async function poolsById(ctx: CoreContext, ids: readonly string[]): Promise<Map<string, Pool>> {
+  const pools = await ctx.prisma.pool.findMany({ where: { id: { in: [...ids] } } });
+  return new Map(pools.map((p) => [p.id, p]));
+}
+
+/** Summaries of many pools in a constant number of queries. */
+export async function summarizePools(ctx: CoreContext, pools: Pool[], options: { withPods?: boolean } = {}): Promise<PoolSummary[]> {
+  if (pools.length === 0) return [];
+  const ids = pools.map((p) => p.id);
+  const [pods, pending] = await Promise.all([
+    options.withPods
+      ? [...(await podsOfPools(ctx, ids)).values()].flat()
+      : ctx.prisma.pod.findMany({
+          where: { poolId: { in: ids } },
+          select: { poolId: true, name: true, phase: true, createdAt: true, readyAt: true, slots: { select: { state: true } } },
+        }),
+    ctx.prisma.task.groupBy({ by: ["poolId"], where: { poolId: { in: ids }, status: "pending" }, _count: { _all: true } }),
+  ]);
+  return pools.map((pool) => {
+    const all = pods.filter((p) => p.poolId === pool.id);
+    const mine = livePods(toSnapshot(all));
+    const slots = countSlots(mine);
+    return {
+      pool,
+      podCount: mine.length,
+      busySlots: slots.running,
+      reservedSlots: slots.reserved,
+      idleSlots: slots.idle,
+      totalSlots: slots.total,
+      pendingTasks: pending.find((p) => p.poolId === pool.id)?._count._all ?? 0,
+      utilization: utilization(mine),
+      conditions: (pool.conditions as unknown as PoolCondition[]) ?? [],
+      ...(options.withPods ? { pods: all as PodWithSlots[] } : {}),
+    };
+  });
+}
+
+export async function listPools(ctx: CoreContext): Promise<PoolSummary[]> {
+  return summarizePools(ctx, await ctx.prisma.pool.findMany({ orderBy: { name: "asc" } }));
+}
+
+/** The pool's summary (with its pods, slots and tasks), or null when no pool has that name. */
+export async function findPoolSummary(ctx: CoreContext, name: string): Promise<PoolSummary | null> {
+  const pool = await ctx.prisma.pool.findUnique({ where: { name } });
+  return pool ? ((await summarizePools(ctx, [pool], { withPods: true }))[0] ?? null) : null;
+}
+
+export async function poolSummary(ctx: CoreContext, name: string): Promise<PoolSummary> {
+  const [summary] = await summarizePools(ctx, [await getPool(ctx, name)]);
+  return summary!;
+}
+
+export async function listScalingEvents(ctx: CoreContext, poolId: string, last = 50): Promise<ScalingEvent[]> {
+  return ctx.prisma.scalingEvent.findMany({ where: { poolId }, orderBy: { at: "desc" }, take: Math.min(Math.max(last, 1), 500) });
+}
+
+/** One pod's slots with their tasks, by index. */
+export async function slotsOfPod(ctx: CoreContext, podId: string): Promise<(Slot & { task: Task | null })[]> {
+  return ctx.prisma.slot.findMany({ where: { podId }, orderBy: { index: "asc" }, include: { task: true } });
+}

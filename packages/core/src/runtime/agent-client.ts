@@ -1,0 +1,155 @@
+import { EventSourceParserStream } from "eventsource-parser/stream";
+import { createBackoff, sleep, type Backoff } from "./backoff.js";
+
+// The agent's operations, word for word as in Berth's public GraphQL contract.
+export const REGISTER_AGENT = `mutation RegisterAgent($pod: String!) {
+  registerAgent(pod: $pod) {
+    __typename
+    ... on MutationRegisterAgentSuccess { data { pod { name phase } } }
+    ... on Error { message }
+  }
+}`;
+
+export const HEARTBEAT = `mutation Heartbeat($pod: String!) {
+  heartbeat(pod: $pod) {
+    __typename
+    ... on MutationHeartbeatSuccess { data }
+    ... on Error { message }
+  }
+}`;
+
+export const REPORT_TASK = `mutation ReportTask($input: ReportTaskInput!) {
+  reportTask(input: $input) {
+    __typename
+    ... on MutationReportTaskSuccess { data { id status } }
+    ... on Error { message }
+  }
+}`;
+
+export const ASSIGNMENTS = `subscription Assignments($pod: String!) {
+  assignments(pod: $pod) { task { id type status payload } slot { index } }
+}`;
+
+/** A mutation's union result: its Success member's `data`, or one of its Error members. */
+export type MutationResult<T> = { ok: true; data: T } | { ok: false; typename: string; message: string };
+
+export interface AssignedTask {
+  task: { id: string; type: string; status: string; payload: unknown };
+  slot: { index: number };
+}
+
+export type ReportedStatus = "running" | "apply_pending" | "succeeded" | "failed";
+
+/** The API did not execute the operation (transport status, or GraphQL errors instead of data). */
+export class GraphQLRequestError extends Error {
+  constructor(
+    readonly operationName: string,
+    readonly status: number,
+    readonly errors: { message: string }[],
+  ) {
+    super(`${operationName}: ${errors.length > 0 ? errors.map((e) => e.message).join("; ") : `HTTP ${status}`}`);
+    this.name = "GraphQLRequestError";
+  }
+}
+
+export interface AgentClientOptions {
+  /** The API's base URL (`/graphql` is appended) or its GraphQL endpoint. */
+  apiUrl: string;
+  token: string;
+  /** Delays between subscription reconnects. Default 500 ms doubling up to 15 s. */
+  reconnect?: Backoff;
+  /** Told why the subscription dropped before it reconnects. */
+  onStreamError?: (error: unknown) => void;
+}
+
+export function graphqlEndpoint(apiUrl: string): string {
+  const url = new URL(apiUrl);
+  if (!url.pathname.endsWith("/graphql")) url.pathname = `${url.pathname.replace(/\/$/, "")}/graphql`;
+  return url.toString();
+}
+
+/**
+ * What an agent needs from the API, in plain GraphQL over HTTP: mutations with `fetch`, the
+ * assignments subscription over server-sent events (graphql-sse "distinct connections" mode).
+ */
+export class AgentClient {
+  private readonly endpoint: string;
+
+  constructor(private readonly options: AgentClientOptions) {
+    this.endpoint = graphqlEndpoint(options.apiUrl);
+  }
+
+  registerAgent(pod: string, signal?: AbortSignal): Promise<MutationResult<{ pod: { name: string; phase: string } }>> {
+    return this.mutate("RegisterAgent", REGISTER_AGENT, { pod }, "registerAgent", signal);
+  }
+
+  heartbeat(pod: string, signal?: AbortSignal): Promise<MutationResult<boolean>> {
+    return this.mutate("Heartbeat", HEARTBEAT, { pod }, "heartbeat", signal);
+  }
+
+  reportTask(input: { taskId: string; status: ReportedStatus; output?: unknown }, signal?: AbortSignal): Promise<MutationResult<{ id: string; status: string }>> {
+    return this.mutate("ReportTask", REPORT_TASK, { input }, "reportTask", signal);
+  }
+
+  /**
+   * The pod's assignments: its current ones first, then each new one. Reconnects with backoff
+   * when the stream fails or the server ends it (a reconnect repeats the current ones); ends
+   * only when `signal` aborts.
+   */
+  async *assignments(pod: string, signal: AbortSignal): AsyncGenerator<AssignedTask> {
+    const backoff = createBackoff(this.options.reconnect ?? { initialMs: 500, maxMs: 15_000 });
+    while (!signal.aborted) {
+      try {
+        for await (const assignment of this.subscribeOnce(pod, signal, () => backoff.reset())) yield assignment;
+      } catch (error) {
+        if (signal.aborted) return;
+        this.options.onStreamError?.(error);
+      }
+      if (!(await sleep(backoff.take(), signal))) return;
+    }
+  }
+
+  private async *subscribeOnce(pod: string, signal: AbortSignal, onConnected: () => void): AsyncGenerator<AssignedTask> {
+    const response = await fetch(this.endpoint, {
+      method: "POST",
+      headers: this.headers("text/event-stream"),
+      body: JSON.stringify({ operationName: "Assignments", query: ASSIGNMENTS, variables: { pod } }),
+      signal,
+    });
+    if (!response.ok || !response.body || !response.headers.get("content-type")?.includes("text/event-stream")) {
+      throw await requestError("Assignments", response);
+    }
+    onConnected();
+    const events = response.body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream());
+    for await (const event of events) {
+      if (event.event === "complete") return;
+      if ((event.event !== "next" && event.event !== undefined) || event.data === "") continue;
+      const result = JSON.parse(event.data) as { data?: { assignments?: AssignedTask }; errors?: { message: string }[] };
+      if (result.errors?.length || !result.data?.assignments) throw new GraphQLRequestError("Assignments", response.status, result.errors ?? []);
+      yield result.data.assignments;
+    }
+  }
+
+  private async mutate<T>(operationName: string, query: string, variables: Record<string, unknown>, field: string, signal?: AbortSignal): Promise<MutationResult<T>> {
+    const response = await fetch(this.endpoint, {
+      method: "POST",
+      headers: this.headers("application/graphql-response+json, application/json"),
+      body: JSON.stringify({ operationName, query, variables }),
+      signal,
+    });
+    const body = (await response.json().catch(() => undefined)) as { data?: Record<string, unknown> | null; errors?: { message: string }[] } | undefined;
+    const result = body?.data?.[field] as ({ __typename: string; data?: T; message?: string } | null | undefined);
+    if (!result) throw new GraphQLRequestError(operationName, response.status, body?.errors ?? []);
+    if (result.__typename.endsWith("Success")) return { ok: true, data: result.data as T };
+    return { ok: false, typename: result.__typename, message: result.message ?? result.__typename };
+  }
+
+  private headers(accept: string): Record<string, string> {
+    return { "Content-Type": "application/json", Accept: accept, Authorization: `Bearer ${this.options.token}` };
+  }
+}
+
+async function requestError(operationName: string, response: Response): Promise<GraphQLRequestError> {
+  const body = (await response.json().catch(() => undefined)) as { errors?: { message: string }[] } | undefined;
+  return new GraphQLRequestError(operationName, response.status, body?.errors ?? []);
+}

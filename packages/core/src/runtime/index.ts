@@ -1,0 +1,43 @@
+import type { KubeConfig } from "@kubernetes/client-node";
+import type { BerthConfig } from "../cluster/index.js";
+import { createKubernetesRuntime } from "./kubernetes.js";
+import { createLocalRuntime } from "./local.js";
+import type { PodRuntime } from "./types.js";
+
+export type { PodRuntime, RuntimeEvent, RuntimePod, RuntimePoolSpec } from "./types.js";
+export { DELETION_COST_ANNOTATION, MANAGED_LABEL, POOL_LABEL } from "./types.js";
+export { InvalidPodNameError, InvalidPodSpecError, KubernetesApiError, PodNameConflictError, PodStartError, RuntimeClosedError } from "./errors.js";
+export { createLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from "./local.js";
+export { createKubernetesRuntime, InvalidDeletionCostError, type KubernetesRuntimeOptions } from "./kubernetes.js";
+export { buildPodManifest, AGENT_CONTAINER, type AgentEnvOptions } from "./pod-manifest.js";
+export { AgentClient, GraphQLRequestError, graphqlEndpoint, type AgentClientOptions, type AssignedTask, type MutationResult, type ReportedStatus } from "./agent-client.js";
+export { AgentConfigError, demoAgentOptionsFromEnv, startDemoAgent, type DemoAgent, type DemoAgentOptions } from "./demo-agent.js";
+
+export interface RuntimeDeps {
+  /** The API URL agents call (`BERTH_API_URL`). */
+  apiUrl: string;
+  /** A pool's agent token: given to local pods, and to Kubernetes pods when no Secret is configured. */
+  agentToken: (pool: string) => Promise<string>;
+  /** `local`: where each pod's output goes (`<logDir>/<pod>.log`). */
+  logDir?: string;
+  /** `BERTH_HEARTBEAT_MS` for the agents. */
+  heartbeatMs?: number;
+  /** `kubernetes`: the cluster to talk to (default: kubeconfig or in-cluster service account). */
+  kubeConfig?: KubeConfig;
+  /** `kubernetes`: the Secret holding the agent token, in each pool's namespace. */
+  agentTokenSecret?: { name: string; key: string };
+}
+
+/** The runtime the configuration chose (`POD_RUNTIME`, or the detected cluster mode). */
+export function createRuntime(config: BerthConfig["runtime"], deps: RuntimeDeps): PodRuntime {
+  if (config.type === "kubernetes") {
+    return createKubernetesRuntime({
+      apiUrl: deps.apiUrl,
+      heartbeatMs: deps.heartbeatMs,
+      kubeConfig: deps.kubeConfig,
+      agentTokenSecret: deps.agentTokenSecret,
+      agentToken: deps.agentToken,
+    });
+  }
+  return createLocalRuntime({ apiUrl: deps.apiUrl, agentToken: deps.agentToken, logDir: deps.logDir, heartbeatMs: deps.heartbeatMs });
+}

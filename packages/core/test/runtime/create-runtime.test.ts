@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import { AGENT_CONTAINER, buildPodManifest, createRuntime, InvalidPodSpecError, type RuntimePoolSpec } from "../../src/runtime/index.js";
+import { FakeKubeApi } from "./fake-kube-api.js";
+
+const pool: RuntimePoolSpec = { name: "builds", namespace: "ci", image: null, podTemplate: null, slotsPerPod: 4 };
+
+describe("createRuntime", () => {
+  it("builds the runtime the configuration names", async () => {
+    const deps = { apiUrl: "http://127.0.0.1:4000", agentToken: async () => "t" };
+    const local = createRuntime({ type: "local", namespace: "default" }, deps);
+    const api = await new FakeKubeApi().start();
+    const kubernetes = createRuntime({ type: "kubernetes", namespace: "default" }, { ...deps, kubeConfig: api.kubeConfig() });
+    try {
+      expect(local.kind).toBe("local");
+      expect(kubernetes.kind).toBe("kubernetes");
+      expect(await kubernetes.list(pool)).toEqual([]);
+      expect(api.requests.at(-1)!.path).toBe("/api/v1/namespaces/ci/pods");
+    } finally {
+      await local.close();
+      await kubernetes.close();
+      await api.stop();
+    }
+  });
+});
+
+describe("buildPodManifest", () => {
+  it("accepts a bare PodSpec as template and adds the agent container's image to its first container", () => {
+    const pod = buildPodManifest({ ...pool, image: "agent:2", podTemplate: { nodeSelector: { disk: "ssd" }, containers: [{ name: "worker" }] } }, "builds-1", { apiUrl: "http://api" });
+    expect(pod.spec!.nodeSelector).toEqual({ disk: "ssd" });
+    expect(pod.spec!.containers.map((c) => [c.name, c.image])).toEqual([["worker", "agent:2"]]);
+    expect(pod.spec!.containers[0]!.env!.find((e) => e.name === "BERTH_AGENT_TOKEN")).toBeUndefined();
+  });
+
+  it("names the agent container when neither template nor image gives one, and prefers the Secret over a literal token", () => {
+    const pod = buildPodManifest({ ...pool, image: "agent:3" }, "builds-2", { apiUrl: "http://api", agentToken: "literal", agentTokenSecret: { name: "s", key: "k" } });
+    expect(pod.spec!.containers[0]!.name).toBe(AGENT_CONTAINER);
+    expect(pod.spec!.containers[0]!.env!.filter((e) => e.name === "BERTH_AGENT_TOKEN")).toEqual([{ name: "BERTH_AGENT_TOKEN", valueFrom: { secretKeyRef: { name: "s", key: "k" } } }]);
+  });
+
+  it("leaves the pool's template untouched", () => {
+    const template = { metadata: { labels: { a: "b" } }, spec: { containers: [{ name: "agent", image: "x:1" }] } };
+    const before = structuredClone(template);
+    buildPodManifest({ ...pool, podTemplate: template }, "builds-3", { apiUrl: "http://api" });
+    expect(template).toEqual(before);
+  });
+
+  it.each([
+    ["a list", []],
+    ["containers that are not objects", { containers: ["agent"] }],
+    ["neither spec nor containers", { image: "x" }],
+    ["a template without any image", { spec: { containers: [{ name: "agent" }] } }],
+  ])("rejects %s with InvalidPodSpecError", (_what, podTemplate) => {
+    expect(() => buildPodManifest({ ...pool, podTemplate }, "builds-4", { apiUrl: "http://api" })).toThrow(InvalidPodSpecError);
+  });
+});

@@ -1,0 +1,219 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { ASSIGNMENTS, HEARTBEAT, REGISTER_AGENT, REPORT_TASK } from "../../src/runtime/agent-client.js";
+import { AgentConfigError, demoAgentOptionsFromEnv, startDemoAgent, type DemoAgent } from "../../src/runtime/demo-agent.js";
+import { FakeGraphQLApi, type FakeAssignment } from "./fake-graphql-api.js";
+import { alive, until } from "./wait.js";
+
+const DEMO_AGENT = fileURLToPath(new URL("../../src/runtime/demo-agent.ts", import.meta.url));
+const CORE_DIR = fileURLToPath(new URL("../..", import.meta.url));
+const CONTRACT = fileURLToPath(new URL("../../../../apps/api/test/contract/operations.graphql", import.meta.url));
+
+const api = new FakeGraphQLApi();
+const agents: DemoAgent[] = [];
+const children: ChildProcess[] = [];
+let podCounter = 0;
+
+beforeAll(async () => {
+  await api.start();
+});
+afterEach(async () => {
+  await Promise.all(agents.splice(0).map((a) => a.stop()));
+});
+afterAll(async () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  await api.stop();
+});
+
+function startAgent(overrides: { pod?: string; shutdownGraceMs?: number } = {}) {
+  const pod = overrides.pod ?? `demo-${++podCounter}`;
+  const lines: string[] = [];
+  const agent = startDemoAgent({
+    apiUrl: api.url,
+    token: api.token,
+    pod,
+    heartbeatMs: 40,
+    shutdownGraceMs: overrides.shutdownGraceMs ?? 1000,
+    retry: { initialMs: 20, maxMs: 100 },
+    log: (line) => lines.push(line),
+  });
+  agents.push(agent);
+  return { agent, pod, lines };
+}
+
+function task(id: string, type: string, status: string, payload: unknown = { durationMs: 20 }, slot = 0): FakeAssignment {
+  return { task: { id, type, status, payload }, slot: { index: slot } };
+}
+
+describe("demo agent", () => {
+  it("registers, heartbeats, subscribes, then reports running → succeeded for an assigned task, with its bearer token", async () => {
+    const { pod } = startAgent();
+    await until(() => api.openStreams(pod) > 0, "subscribed");
+    api.assign(pod, task(`${pod}-t1`, "plan", "running", { durationMs: 30 }));
+    await until(() => api.reports(`${pod}-t1`).includes(`${pod}-t1:succeeded`), "succeeded reported");
+
+    const mine = api.operations.filter((o) => o.variables.pod === pod || (o.variables.input as { taskId?: string } | undefined)?.taskId?.startsWith(pod));
+    const order = mine.map((o) => (o.operationName === "ReportTask" ? `ReportTask:${(o.variables.input as { status: string }).status}` : o.operationName));
+    const first = (name: string) => order.indexOf(name);
+    expect(first("RegisterAgent")).toBe(0);
+    expect(first("Heartbeat")).toBe(1);
+    expect(first("Assignments")).toBeGreaterThan(first("Heartbeat"));
+    expect(first("ReportTask:running")).toBeGreaterThan(first("Assignments"));
+    expect(first("ReportTask:succeeded")).toBeGreaterThan(first("ReportTask:running"));
+    expect(api.reports(`${pod}-t1`)).toEqual([`${pod}-t1:running`, `${pod}-t1:succeeded`]);
+    expect(mine.every((o) => o.authorization === `Bearer ${api.token}`)).toBe(true);
+    expect(api.named("Assignments").find((o) => o.variables.pod === pod)!.accept).toContain("text/event-stream");
+    await until(() => api.named("Heartbeat").filter((o) => o.variables.pod === pod).length >= 3, "periodic heartbeats");
+  });
+
+  it("sends the contract's operation documents", async () => {
+    const { pod } = startAgent();
+    await until(() => api.openStreams(pod) > 0, "subscribed");
+    api.assign(pod, task(`${pod}-t`, "plan", "running", { durationMs: 1 }));
+    await until(() => api.reports(`${pod}-t`).length === 2, "reports");
+    const queries = new Map(api.operations.map((o) => [o.operationName, o.query]));
+    expect(queries.get("RegisterAgent")).toBe(REGISTER_AGENT);
+    expect(queries.get("Heartbeat")).toBe(HEARTBEAT);
+    expect(queries.get("ReportTask")).toBe(REPORT_TASK);
+    expect(queries.get("Assignments")).toBe(ASSIGNMENTS);
+  });
+
+  it.skipIf(!existsSync(CONTRACT))("uses operation documents that appear word for word in the public contract", () => {
+    const squash = (text: string) => text.replace(/#[^\n]*/g, "").replace(/\s+/g, " ").trim();
+    const contract = squash(readFileSync(CONTRACT, "utf8"));
+    for (const document of [REGISTER_AGENT, HEARTBEAT, REPORT_TASK, ASSIGNMENTS]) expect(contract).toContain(squash(document));
+  });
+
+  it("plans a plan_and_apply task, reports apply_pending with a plan, waits, and applies after approval", async () => {
+    const { agent, pod } = startAgent();
+    await until(() => api.openStreams(pod) > 0, "subscribed");
+    const id = `${pod}-paa`;
+    api.assign(pod, task(id, "plan_and_apply", "running", { durationMs: 20 }, 2));
+    await until(() => api.reports(id).includes(`${id}:apply_pending`), "apply_pending reported");
+    const pending = api.reportInput(id, "apply_pending")!;
+    expect((pending.output as { plan: string }).plan).toMatch(/plan/);
+    expect(api.reports(id)).toEqual([`${id}:running`, `${id}:apply_pending`]);
+    await until(() => agent.activeTasks().length === 0, "no work while waiting for approval");
+
+    api.assign(pod, task(id, "plan_and_apply", "applying", { durationMs: 20 }, 2));
+    await until(() => api.reports(id).includes(`${id}:succeeded`), "succeeded after approval");
+    expect(api.reports(id)).toEqual([`${id}:running`, `${id}:apply_pending`, `${id}:succeeded`]);
+  });
+
+  it("reports failed with an error output when the payload says fail, in either phase", async () => {
+    const { pod } = startAgent();
+    await until(() => api.openStreams(pod) > 0, "subscribed");
+    api.assign(pod, task(`${pod}-f`, "plan", "running", { durationMs: 5, fail: true }));
+    api.assign(pod, task(`${pod}-pf`, "plan_and_apply", "running", { durationMs: 5, fail: true }, 1));
+    await until(() => api.reports(`${pod}-f`).includes(`${pod}-f:failed`), "failed reported");
+    expect(api.reports(`${pod}-f`)).toEqual([`${pod}-f:running`, `${pod}-f:failed`]);
+    expect((api.reportInput(`${pod}-f`, "failed")!.output as { error: string }).error).toMatch(/fail/);
+
+    await until(() => api.reports(`${pod}-pf`).includes(`${pod}-pf:apply_pending`), "plan reported");
+    api.assign(pod, task(`${pod}-pf`, "plan_and_apply", "applying", { durationMs: 5, fail: true }, 1));
+    await until(() => api.reports(`${pod}-pf`).includes(`${pod}-pf:failed`), "apply failed reported");
+    expect(api.reports(`${pod}-pf`)).toEqual([`${pod}-pf:running`, `${pod}-pf:apply_pending`, `${pod}-pf:failed`]);
+  });
+
+  it("never runs the same task twice, even when it is sent again or the stream reconnects", async () => {
+    const { agent, pod } = startAgent();
+    await until(() => api.openStreams(pod) > 0, "subscribed");
+    const id = `${pod}-once`;
+    api.assign(pod, task(id, "plan", "running", { durationMs: 400 }));
+    api.assign(pod, task(id, "plan", "running", { durationMs: 400 }));
+    await until(() => api.reports(id).length === 1, "running reported");
+    const subscriptions = api.named("Assignments").filter((o) => o.variables.pod === pod).length;
+    api.endStreams(pod);
+    // The reconnect repeats the still-running assignment.
+    await until(() => api.named("Assignments").filter((o) => o.variables.pod === pod).length > subscriptions, "resubscribed");
+    await until(() => api.openStreams(pod) > 0, "stream open again");
+    expect(agent.activeTasks()).toEqual([id]);
+    await until(() => api.reports(id).includes(`${id}:succeeded`), "succeeded");
+    expect(api.reports(id)).toEqual([`${id}:running`, `${id}:succeeded`]);
+  });
+
+  it("abandons a task's work when it is cancelled, without reporting a result", async () => {
+    const { agent, pod, lines } = startAgent();
+    await until(() => api.openStreams(pod) > 0, "subscribed");
+    const id = `${pod}-long`;
+    api.assign(pod, task(id, "plan", "running", { durationMs: 60_000 }));
+    await until(() => api.reports(id).length === 1 && agent.activeTasks().includes(id), "running");
+    api.assign(pod, task(id, "plan", "cancelled", { durationMs: 60_000 }));
+    await until(() => agent.activeTasks().length === 0, "work stopped");
+    expect(lines.some((l) => l.includes(`task ${id} cancelled`))).toBe(true);
+    expect(api.reports(id)).toEqual([`${id}:running`]);
+  });
+
+  it("logs Error members of results instead of throwing: retries registration, keeps working after a refused report", async () => {
+    api.registerRefusals = 2;
+    const { pod, lines } = startAgent();
+    await until(() => api.openStreams(pod) > 0, "subscribed after refusals");
+    expect(api.named("RegisterAgent").filter((o) => o.variables.pod === pod)).toHaveLength(3);
+    expect(lines.filter((l) => l.includes("PodNotFoundError"))).toHaveLength(2);
+
+    api.refuseReportsFor.add(`${pod}-refused`);
+    api.assign(pod, task(`${pod}-refused`, "plan", "running"));
+    await until(() => lines.some((l) => l.includes("InvalidTransitionError")), "refusal logged");
+    api.assign(pod, task(`${pod}-next`, "plan", "running"));
+    await until(() => api.reports(`${pod}-next`).includes(`${pod}-next:succeeded`), "next task done");
+    expect(api.reports(`${pod}-refused`)).toEqual([`${pod}-refused:running`]);
+  });
+
+  it("reads its settings from the environment and names what is wrong", () => {
+    const env = { BERTH_API_URL: "http://127.0.0.1:4000", BERTH_AGENT_TOKEN: "t", BERTH_POD_NAME: "p-1" };
+    expect(demoAgentOptionsFromEnv(env)).toMatchObject({ apiUrl: env.BERTH_API_URL, token: "t", pod: "p-1", heartbeatMs: 5000 });
+    expect(demoAgentOptionsFromEnv({ ...env, BERTH_HEARTBEAT_MS: "250" }).heartbeatMs).toBe(250);
+    expect(() => demoAgentOptionsFromEnv({ ...env, BERTH_POD_NAME: undefined })).toThrow(AgentConfigError);
+    expect(() => demoAgentOptionsFromEnv({ ...env, BERTH_HEARTBEAT_MS: "soon" })).toThrow(expect.objectContaining({ variable: "BERTH_HEARTBEAT_MS" }));
+    expect(() => demoAgentOptionsFromEnv({ ...env, BERTH_API_URL: "not a url" })).toThrow(AgentConfigError);
+  });
+});
+
+describe("demo agent as a program", () => {
+  function run(pod: string, extraEnv: Record<string, string> = {}) {
+    const child = spawn(process.execPath, ["--import", "tsx", DEMO_AGENT], {
+      cwd: CORE_DIR,
+      env: { PATH: process.env.PATH, BERTH_API_URL: api.url, BERTH_AGENT_TOKEN: api.token, BERTH_POD_NAME: pod, BERTH_HEARTBEAT_MS: "100", ...extraEnv },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    children.push(child);
+    let output = "";
+    child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+    return { child, exited, output: () => output };
+  }
+
+  it("on SIGTERM finishes the running task within its grace period and exits 0", async () => {
+    const pod = `proc-${++podCounter}`;
+    const agent = run(pod);
+    await until(() => api.openStreams(pod) > 0, "subscribed", 20_000);
+    api.assign(pod, task(`${pod}-t`, "plan", "running", { durationMs: 300 }));
+    await until(() => api.reports(`${pod}-t`).length === 1, "running");
+    agent.child.kill("SIGTERM");
+    expect(await agent.exited).toEqual({ code: 0, signal: null });
+    expect(api.reports(`${pod}-t`)).toEqual([`${pod}-t:running`, `${pod}-t:succeeded`]);
+    expect(api.openStreams(pod)).toBe(0);
+    expect(alive(agent.child.pid!)).toBe(false);
+  });
+
+  it("on SIGTERM abandons work that outlasts the grace period and still exits 0", async () => {
+    const pod = `proc-${++podCounter}`;
+    const agent = run(pod, { BERTH_SHUTDOWN_GRACE_MS: "100" });
+    await until(() => api.openStreams(pod) > 0, "subscribed", 20_000);
+    api.assign(pod, task(`${pod}-t`, "plan", "running", { durationMs: 60_000 }));
+    await until(() => api.reports(`${pod}-t`).length === 1, "running");
+    agent.child.kill("SIGTERM");
+    expect(await agent.exited).toEqual({ code: 0, signal: null });
+    expect(api.reports(`${pod}-t`)).toEqual([`${pod}-t:running`]);
+    expect(agent.output()).toMatch(/abandon/);
+  });
+
+  it("exits 2 naming the variable when its configuration is missing", async () => {
+    const agent = run("", {});
+    expect(await agent.exited).toEqual({ code: 2, signal: null });
+    expect(agent.output()).toContain("BERTH_POD_NAME");
+  });
+});

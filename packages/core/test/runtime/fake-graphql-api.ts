@@ -1,0 +1,151 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface ReceivedOperation {
+  operationName: string;
+  query: string;
+  variables: Record<string, unknown>;
+  authorization: string | undefined;
+  accept: string | undefined;
+}
+
+export interface FakeAssignment {
+  task: { id: string; type: string; status: string; payload: unknown };
+  slot: { index: number };
+}
+
+const HELD = new Set(["running", "apply_pending", "applying"]);
+
+/**
+ * The agent-facing part of Berth's GraphQL API, as the contract defines it: RegisterAgent,
+ * Heartbeat, ReportTask (union results), and the Assignments subscription over SSE, which first
+ * sends the pod's current assignments and then each new one. Records every operation.
+ */
+export class FakeGraphQLApi {
+  readonly operations: ReceivedOperation[] = [];
+  readonly token = "agent-token-0123456789";
+  /** RegisterAgent answers this many times with an Error member before it succeeds. */
+  registerRefusals = 0;
+  /** ReportTask answers with an Error member for these task ids. */
+  readonly refuseReportsFor = new Set<string>();
+  private readonly current = new Map<string, Map<string, FakeAssignment>>();
+  private readonly streams = new Map<string, Set<ServerResponse>>();
+  private server!: Server;
+  url = "";
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.endStreams();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Places (or updates) an assignment of `pod`, pushing it to the pod's open subscriptions. */
+  assign(pod: string, assignment: FakeAssignment): void {
+    const mine = this.current.get(pod) ?? new Map<string, FakeAssignment>();
+    this.current.set(pod, mine);
+    if (HELD.has(assignment.task.status)) mine.set(assignment.task.id, structuredClone(assignment));
+    else mine.delete(assignment.task.id);
+    for (const res of this.streams.get(pod) ?? []) send(res, assignment);
+  }
+
+  /** Ends the pod's (or every) subscription stream the way the server completes one. */
+  endStreams(pod?: string): void {
+    for (const [name, set] of this.streams) {
+      if (pod !== undefined && name !== pod) continue;
+      for (const res of set) res.end("event: complete\ndata:\n\n");
+      set.clear();
+    }
+  }
+
+  openStreams(pod: string): number {
+    return this.streams.get(pod)?.size ?? 0;
+  }
+
+  named(operationName: string): ReceivedOperation[] {
+    return this.operations.filter((o) => o.operationName === operationName);
+  }
+
+  /** ReportTask calls as `taskId:status`, in arrival order. */
+  reports(taskId?: string): string[] {
+    return this.named("ReportTask")
+      .map((o) => o.variables.input as { taskId: string; status: string })
+      .filter((input) => taskId === undefined || input.taskId === taskId)
+      .map((input) => `${input.taskId}:${input.status}`);
+  }
+
+  reportInput(taskId: string, status: string): { taskId: string; status: string; output?: unknown } | undefined {
+    return this.named("ReportTask")
+      .map((o) => o.variables.input as { taskId: string; status: string; output?: unknown })
+      .find((input) => input.taskId === taskId && input.status === status);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    if (req.method !== "POST" || req.url !== "/graphql") return json(res, 404, { errors: [{ message: "not found" }] });
+    const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { operationName: string; query: string; variables?: Record<string, unknown> };
+    const operation: ReceivedOperation = {
+      operationName: body.operationName,
+      query: body.query,
+      variables: body.variables ?? {},
+      authorization: req.headers.authorization,
+      accept: req.headers.accept,
+    };
+    this.operations.push(operation);
+    if (operation.authorization !== `Bearer ${this.token}`) return json(res, 401, { errors: [{ message: "unauthenticated" }] });
+    const pod = String(operation.variables.pod ?? "");
+
+    switch (body.operationName) {
+      case "Assignments": {
+        if (!req.headers.accept?.includes("text/event-stream")) return json(res, 400, { errors: [{ message: "subscriptions need text/event-stream" }] });
+        res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache", Connection: "keep-alive" });
+        res.write(":\n\n");
+        for (const assignment of this.current.get(pod)?.values() ?? []) send(res, assignment);
+        const set = this.streams.get(pod) ?? new Set<ServerResponse>();
+        this.streams.set(pod, set);
+        set.add(res);
+        res.on("close", () => set.delete(res));
+        return;
+      }
+      case "RegisterAgent":
+        if (this.registerRefusals > 0) {
+          this.registerRefusals--;
+          return json(res, 200, { data: { registerAgent: { __typename: "PodNotFoundError", message: `pod ${pod} is not known yet` } } });
+        }
+        return json(res, 200, { data: { registerAgent: { __typename: "MutationRegisterAgentSuccess", data: { pod: { name: pod, phase: "Ready" } } } } });
+      case "Heartbeat":
+        return json(res, 200, { data: { heartbeat: { __typename: "MutationHeartbeatSuccess", data: true } } });
+      case "ReportTask": {
+        const input = operation.variables.input as { taskId: string; status: string };
+        if (this.refuseReportsFor.has(input.taskId)) {
+          return json(res, 200, { data: { reportTask: { __typename: "InvalidTransitionError", message: `task ${input.taskId} cannot become ${input.status}` } } });
+        }
+        for (const mine of this.current.values()) {
+          const held = mine.get(input.taskId);
+          if (!held) continue;
+          held.task.status = input.status;
+          if (!HELD.has(input.status)) mine.delete(input.taskId);
+        }
+        return json(res, 200, { data: { reportTask: { __typename: "MutationReportTaskSuccess", data: { id: input.taskId, status: input.status } } } });
+      }
+      default:
+        return json(res, 400, { errors: [{ message: `unknown operation ${body.operationName}` }] });
+    }
+  }
+}
+
+function send(res: ServerResponse, assignment: FakeAssignment): void {
+  res.write(`event: next\ndata: ${JSON.stringify({ data: { assignments: assignment } })}\n\n`);
+}
+
+function json(res: ServerResponse, code: number, body: unknown): void {
+  res.writeHead(code, { "Content-Type": "application/json" });
+  res.end(JSON.stringify(body));
+}
