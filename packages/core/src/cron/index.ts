@@ -1,0 +1,18 @@
+export { defineCronJob, type CronContext, type CronJobDefinition, type CronJobOptions, type CronTrigger, type OverlapPolicy } from "./define.js";
+export {
+  ClusterSafeCron,
+  ClusterSafeCronEveryMinute,
+  ClusterSafeCronEvery5Minutes,
+  ClusterSafeCronEvery10Minutes,
+  ClusterSafeCronEvery30Minutes,
+  ClusterSafeCronEveryHour,
+  ClusterSafeCronEveryDay,
+  cronJobsOf,
+  type ClusterSafeCronOptions,
+} from "./decorators.js";
+export { CronJobAlreadyRegisteredError, CronJobNotFoundError, InvalidCronExpressionError, InvalidCronJobError, InvalidCronQueryError } from "./errors.js";
+export { parseSchedule, dueFireTime, fireTimesBetween, type CronSchedule } from "./schedule.js";
+export { listCronRuns, pruneCronHistory, type CronRunPage, type CronRunQuery } from "./history.js";
+export { createCronScheduler, type CronJobStatus, type CronScheduler, type CronSchedulerOptions } from "./scheduler.js";
+export { builtinCronJobs, type BuiltinCronCallbacks } from "./builtin.js";
+export { cronRunsPage, countCronRuns, type CronRunFilter } from "./history-offset.js";
