@@ -1,0 +1,38 @@
+export type {
+  ByteRange,
+  ListResult,
+  ObjectInfo,
+  ObjectMetadata,
+  SaveOptions,
+  SavedObject,
+  StorageBackend,
+  StorageBackendName,
+  StorageService,
+} from "./types.js";
+export {
+  InvalidKeyError,
+  InvalidRangeError,
+  InvalidStorageArgumentError,
+  KeyConflictError,
+  ObjectNotFoundError,
+  UploadSizeMismatchError,
+  UploadTooLargeError,
+  type InvalidKeyReason,
+} from "./errors.js";
+export { MAX_KEY_BYTES, MAX_SEGMENT_BYTES, RESERVED_FOLDER, validateKey, validatePrefix } from "./keys.js";
+export { DEFAULT_CONTENT_TYPE, MAX_PRESIGN_SECONDS, createStorageService } from "./service.js";
+export {
+  InvalidSignatureError,
+  LOCAL_FILES_PATH,
+  encodeKeyPath,
+  keyFromFilesPath,
+  localUrlSignature,
+  signLocalUrl,
+  verifyLocalSignature,
+  type SignatureCheck,
+  type SignatureFailure,
+} from "./signing.js";
+export { createLocalStorage, isLocalStorage, type LocalStorageOptions, type LocalStorageService, type SignedFileRequest } from "./local.js";
+export { createMinioStorage, type MinioStorageOptions } from "./minio.js";
+export { createStorage, type StorageConfig } from "./factory.js";
+export { storageDuration, storageOperations } from "./metrics.js";

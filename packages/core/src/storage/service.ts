@@ -1,0 +1,194 @@
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import { performance } from "node:perf_hooks";
+import { Readable, finished } from "node:stream";
+import { InvalidRangeError, InvalidStorageArgumentError, UploadTooLargeError } from "./errors.js";
+import { validateKey, validatePrefix } from "./keys.js";
+import { ByteLimit } from "./limit.js";
+import { record, statusOf } from "./metrics.js";
+import type { ByteRange, SaveOptions, SavedObject, StorageBackend, StorageService } from "./types.js";
+
+export const DEFAULT_CONTENT_TYPE = "application/octet-stream";
+/** S3's own ceiling for presigned URLs (7 days); the local backend keeps to it as well. */
+export const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
+
+function positiveInteger(argument: string, value: unknown): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0) {
+    throw new InvalidStorageArgumentError(argument, "a positive integer", value);
+  }
+  return value;
+}
+
+function checkRange(key: string, range: ByteRange | undefined): void {
+  if (range === undefined) return;
+  const { start, end } = range;
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
+    throw new InvalidRangeError(key, start, end);
+  }
+}
+
+/**
+ * Feeds `source` through a byte counter that fails at the limit. The caller keeps ownership of
+ * `source`: on failure it is unpiped, not destroyed, so an HTTP handler can still answer 413.
+ */
+function limited(source: Readable, limiter: ByteLimit): Readable {
+  const stopWatching = finished(source, { writable: false }, (error) => {
+    if (error) limiter.destroy(error);
+  });
+  limiter.once("error", () => source.unpipe(limiter));
+  limiter.once("close", () => stopWatching());
+  source.pipe(limiter);
+  return limiter;
+}
+
+/**
+ * Wraps a backend with what every backend shares: key validation, the upload limit, the
+ * default content type and metrics. Backends never see an unvalidated key.
+ */
+export function createStorageService(backend: StorageBackend, options: { maxUploadBytes: number }): StorageService {
+  const maxUploadBytes = positiveInteger("maxUploadBytes", options.maxUploadBytes);
+  const backendName = backend.name;
+
+  async function timed<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      const value = await run();
+      record(operation, backendName, "ok", (performance.now() - started) / 1000);
+      return value;
+    } catch (error) {
+      record(operation, backendName, statusOf(error), (performance.now() - started) / 1000);
+      throw error;
+    }
+  }
+
+  function limitFor(saveOptions: SaveOptions | undefined): number {
+    return saveOptions?.maxUploadBytes === undefined ? maxUploadBytes : positiveInteger("maxUploadBytes", saveOptions.maxUploadBytes);
+  }
+
+  async function put(source: Readable, key: string, contentType: string | undefined, size: number | undefined, limit: number): Promise<SavedObject> {
+    if (size !== undefined && (!Number.isSafeInteger(size) || size < 0)) {
+      throw new InvalidStorageArgumentError("size", "a non-negative integer", size);
+    }
+    if (size !== undefined && size > limit) throw new UploadTooLargeError(key, limit);
+    const type = contentType || DEFAULT_CONTENT_TYPE;
+    const limiter = new ByteLimit(key, limit, size);
+    try {
+      const { etag } = await backend.put(key, limited(source, limiter), { contentType: type, size, limit });
+      return { key, size: limiter.bytes, contentType: type, etag };
+    } catch (error) {
+      // A backend that failed before reading everything (bucket unreachable, disk full) must not
+      // leave the caller's stream piped into a counter nobody reads.
+      limiter.destroy();
+      throw error;
+    }
+  }
+
+  const service: StorageService = {
+    backend: backendName,
+    maxUploadBytes,
+
+    save(filePath, key, contentType, saveOptions) {
+      return timed("save", async () => {
+        validateKey(key);
+        const limit = limitFor(saveOptions);
+        const { size } = await stat(filePath);
+        if (size > limit) throw new UploadTooLargeError(key, limit);
+        const file = createReadStream(filePath);
+        try {
+          return await put(file, key, contentType, size, limit);
+        } finally {
+          file.destroy();
+        }
+      });
+    },
+
+    saveBuffer(buffer, key, contentType, saveOptions) {
+      return timed("saveBuffer", async () => {
+        validateKey(key);
+        const limit = limitFor(saveOptions);
+        if (buffer.byteLength > limit) throw new UploadTooLargeError(key, limit);
+        return put(Readable.from([Buffer.from(buffer.buffer, buffer.byteOffset, buffer.byteLength)], { objectMode: false }), key, contentType, buffer.byteLength, limit);
+      });
+    },
+
+    saveStream(stream, key, contentType, size, saveOptions) {
+      return timed("saveStream", async () => {
+        validateKey(key);
+        return put(stream, key, contentType, size, limitFor(saveOptions));
+      });
+    },
+
+    get(key) {
+      return timed("get", async () => {
+        validateKey(key);
+        const chunks: Buffer[] = [];
+        for await (const chunk of await backend.read(key)) chunks.push(chunk as Buffer);
+        return Buffer.concat(chunks);
+      });
+    },
+
+    async getStream(key, range) {
+      const started = performance.now();
+      let stream: Readable;
+      try {
+        validateKey(key);
+        checkRange(key, range);
+        stream = await backend.read(key, range);
+      } catch (error) {
+        record("getStream", backendName, statusOf(error), (performance.now() - started) / 1000);
+        throw error;
+      }
+      // A stream's cost is paid while it is read, so it is measured until its last byte.
+      finished(stream, { writable: false }, (error) => {
+        const aborted = (error as NodeJS.ErrnoException | undefined)?.code === "ERR_STREAM_PREMATURE_CLOSE";
+        const status = !error ? "ok" : aborted ? "aborted" : statusOf(error);
+        record("getStream", backendName, status, (performance.now() - started) / 1000);
+      });
+      return stream;
+    },
+
+    delete(key) {
+      return timed("delete", async () => {
+        validateKey(key);
+        await backend.remove(key);
+      });
+    },
+
+    exists(key) {
+      return timed("exists", async () => {
+        validateKey(key);
+        try {
+          await backend.stat(key);
+          return true;
+        } catch (error) {
+          if (statusOf(error) === "not_found") return false;
+          throw error;
+        }
+      });
+    },
+
+    getMetadata(key) {
+      return timed("getMetadata", async () => {
+        validateKey(key);
+        return backend.stat(key);
+      });
+    },
+
+    list(prefix = "") {
+      return timed("list", async () => backend.list(validatePrefix(prefix)));
+    },
+
+    getPresignedUrl(key, expiresIn) {
+      return timed("getPresignedUrl", async () => {
+        validateKey(key);
+        if (!Number.isSafeInteger(expiresIn) || expiresIn < 1 || expiresIn > MAX_PRESIGN_SECONDS) {
+          throw new InvalidStorageArgumentError("expiresIn", `whole seconds from 1 to ${MAX_PRESIGN_SECONDS}`, expiresIn);
+        }
+        // A link to nothing is a bug for whoever shares it, so say so now rather than at download.
+        await backend.stat(key);
+        return backend.presign(key, expiresIn);
+      });
+    },
+  };
+  return service;
+}

@@ -1,0 +1,79 @@
+import type { Readable } from "node:stream";
+
+export type StorageBackendName = "local" | "minio";
+
+/** What `getMetadata` tells about one stored object. */
+export interface ObjectMetadata {
+  key: string;
+  size: number;
+  contentType: string;
+  /** Opaque; changes whenever the content changes. MinIO gives an MD5, local disk a stat digest. */
+  etag: string;
+  lastModified: Date;
+}
+
+/** One object in a listing (object stores do not return content types when listing). */
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  etag: string;
+  lastModified: Date;
+}
+
+/** A listing with "/" as the delimiter: sub-folders as full prefixes ending in "/", then objects. */
+export interface ListResult {
+  folders: string[];
+  objects: ObjectInfo[];
+}
+
+/** Inclusive byte positions, as in an HTTP Range header: {start: 0, end: 99} is the first 100 bytes. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+export interface SaveOptions {
+  /** Overrides the service's `maxUploadBytes` for this one upload. */
+  maxUploadBytes?: number;
+}
+
+export interface SavedObject {
+  key: string;
+  size: number;
+  contentType: string;
+  etag: string;
+}
+
+export interface StorageService {
+  readonly backend: StorageBackendName;
+  readonly maxUploadBytes: number;
+  save(filePath: string, key: string, contentType?: string, options?: SaveOptions): Promise<SavedObject>;
+  saveBuffer(buffer: Buffer | Uint8Array, key: string, contentType?: string, options?: SaveOptions): Promise<SavedObject>;
+  saveStream(stream: Readable, key: string, contentType?: string, size?: number, options?: SaveOptions): Promise<SavedObject>;
+  get(key: string): Promise<Buffer>;
+  getStream(key: string, range?: ByteRange): Promise<Readable>;
+  /** Succeeds whether or not the object existed. */
+  delete(key: string): Promise<void>;
+  exists(key: string): Promise<boolean>;
+  getMetadata(key: string): Promise<ObjectMetadata>;
+  list(prefix?: string): Promise<ListResult>;
+  /** A URL that downloads the object without credentials until `expiresIn` seconds from now. */
+  getPresignedUrl(key: string, expiresIn: number): Promise<string>;
+}
+
+/**
+ * What each backend implements. Keys, prefixes, ranges and limits reach it already validated;
+ * the body of `put` is already counted and cut off at the limit, and erroring it must leave
+ * no object behind (and an existing object under the key untouched).
+ */
+export interface StorageBackend {
+  readonly name: StorageBackendName;
+  put(key: string, body: Readable, options: { contentType: string; size?: number; limit: number }): Promise<{ etag: string }>;
+  /** Throws ObjectNotFoundError or InvalidRangeError. */
+  read(key: string, range?: ByteRange): Promise<Readable>;
+  /** Throws ObjectNotFoundError. */
+  stat(key: string): Promise<ObjectMetadata>;
+  remove(key: string): Promise<void>;
+  list(prefix: string): Promise<ListResult>;
+  presign(key: string, expiresIn: number): Promise<string>;
+}
