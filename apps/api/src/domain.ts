@@ -1,0 +1,123 @@
+import { existsSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { BerthConfig } from "@berth/core/cluster";
+import type { CoreContext } from "@berth/core/context";
+import type { PrismaClient } from "@berth/core/db";
+import { builtinCronJobs, createCronScheduler, type CronScheduler } from "@berth/core/cron";
+import type { EventBus } from "@berth/core/events";
+import { createMemoryLockService, createRedisLockService, type LockService } from "@berth/core/locks";
+import { PoolController } from "@berth/core/pools";
+import { createRuntime, type PodRuntime } from "@berth/core/runtime";
+import { createStorage, type StorageService } from "@berth/core/storage";
+import { expireReservations } from "@berth/core/tasks";
+import { createApiToken } from "@berth/core/tokens";
+import type { Redis } from "ioredis";
+
+/** Berth's domain, as the API serves it: everything past the database, Redis and the event bus. */
+export interface DomainServices {
+  core: CoreContext;
+  pools: PoolController;
+  runtime: PodRuntime;
+  locks: LockService;
+  cron: CronScheduler;
+  storage: StorageService;
+}
+
+export interface DomainOptions {
+  /** Replaces the configured pod runtime (tests). */
+  runtime?: PodRuntime;
+  /** Start the cron scheduler (reconcile pass, reservation expiry, history pruning). */
+  background?: boolean;
+}
+
+/**
+ * Agents in local pods (and in Kubernetes pods without a Secret) need a token limited to their
+ * pool. Only hashes are stored, so this process mints one per pool and keeps it in memory.
+ */
+function agentTokens(prisma: PrismaClient) {
+  const minted = new Map<string, Promise<string>>();
+  return (pool: string) => {
+    let token = minted.get(pool);
+    if (!token) {
+      token = createApiToken(prisma, { name: `agents of ${pool}`, role: "agent", pool }).then((r) => r.token);
+      token.catch(() => minted.delete(pool));
+      minted.set(pool, token);
+    }
+    return token;
+  };
+}
+
+export async function openDomain(
+  base: { config: BerthConfig; prisma: PrismaClient; events: EventBus; redis: Redis | null; onClose(release: () => unknown): void },
+  options: DomainOptions = {},
+): Promise<DomainServices> {
+  const { config, prisma, events, redis } = base;
+  const core: CoreContext = { prisma, events, now: () => new Date() };
+
+  const runtime =
+    options.runtime ??
+    createRuntime(config.runtime, {
+      apiUrl: config.api.url,
+      agentToken: agentTokens(prisma),
+      logDir: join(config.dataDir, "pods"),
+    });
+  base.onClose(() => runtime.close());
+
+  const pools = new PoolController(core, {
+    runtimes: { [runtime.kind]: runtime },
+    heartbeatTimeoutSeconds: config.heartbeatTimeoutSeconds,
+  });
+
+  const locks = redis
+    ? createRedisLockService(redis, { replicaId: config.cluster.replicaId, prefix: config.redisPrefix })
+    : createMemoryLockService({ replicaId: config.cluster.replicaId });
+
+  // Closing runs in reverse: the scheduler stops first, then held locks are released.
+  base.onClose(() => locks.close());
+
+  const storage = createStorage(config.storage, { publicBaseUrl: config.api.url });
+
+  const cron = createCronScheduler({
+    prisma,
+    locks,
+    events,
+    cluster: config.cluster,
+    historyKeep: config.cronHistoryKeep,
+    onError: (error) => process.stderr.write(`berth: cron tick failed: ${(error as Error)?.message ?? error}\n`),
+  });
+  for (const job of builtinCronJobs({
+    reconcileSchedule: config.reconcileSchedule,
+    reconcile: async () => {
+      const reports = await pools.reconcileAll();
+      return { pools: reports.length, errors: reports.flatMap((r) => r.errors) };
+    },
+    expireReservations: async () => ({ expired: (await expireReservations(core)).length }),
+    pruneHistory: async () => ({ pruned: await cron.pruneHistory() }),
+  })) {
+    await cron.register(job);
+  }
+  if (options.background) {
+    await cron.start();
+    base.onClose(() => cron.stop());
+  }
+  return { core, pools, runtime, locks, cron, storage };
+}
+
+/**
+ * On the first start of an embedded Berth, a `demo` pool gives a person something to watch:
+ * one pod at once, up to four under load. A marker in the data directory keeps it from
+ * coming back after someone deletes it.
+ */
+export async function ensureDemoPool(config: BerthConfig, pools: PoolController): Promise<boolean> {
+  if (!config.demoPool) return false;
+  const marker = join(config.dataDir, "demo-pool-created");
+  if (existsSync(marker)) return false;
+  const existing = await pools.createPool({ name: "demo", minPods: 1, maxPods: 4, newPodGraceSeconds: 30, scaleDownCooldownSeconds: 60 }).catch((error: Error) => {
+    if (/already exists/.test(error.message)) return null;
+    throw error;
+  });
+  await mkdir(config.dataDir, { recursive: true });
+  await writeFile(marker, new Date().toISOString() + "\n");
+  return existing !== null;
+}

@@ -1,0 +1,115 @@
+import { maxDepthPlugin } from "@escape.tech/graphql-armor-max-depth";
+import { maxTokensPlugin } from "@escape.tech/graphql-armor-max-tokens";
+import { createComplexityRule } from "@pothos/plugin-complexity";
+import { GraphQLError, validate, type DocumentNode, type GraphQLSchema } from "graphql";
+import type { Plugin } from "graphql-yoga";
+
+/**
+ * Parsing stops past this many tokens. The largest operation in the public contract has about
+ * a hundred; the limit keeps an alias flood (100 KB of `a1: x a2: x ...`) from reaching
+ * validation, whose overlapping-fields check is quadratic.
+ */
+export const MAX_QUERY_TOKENS = 5_000;
+
+function tooDeep(maxDepth: number) {
+  return maxDepthPlugin({
+    n: maxDepth,
+    // Introspection nests too (`fields { type { fields ...`), so it is limited like any query.
+    ignoreIntrospection: false,
+    flattenFragments: true,
+    propagateOnRejection: false,
+    onReject: [
+      (context, error) => {
+        context?.reportError(
+          new GraphQLError(error.message.replace(/^Syntax Error: /, "").replace("Query depth limit", "query depth limit"), {
+            extensions: { code: "QUERY_TOO_DEEP", limit: maxDepth },
+          }),
+        );
+      },
+    ],
+  });
+}
+
+function costErrors(schema: GraphQLSchema, document: DocumentNode, context: object, variables: unknown, operationName: string | null | undefined, maxCost: number) {
+  return validate(schema, document, [
+    createComplexityRule({
+      context,
+      variableValues: (variables ?? {}) as Record<string, unknown>,
+      operationName,
+      validate: ({ complexity }, report) => {
+        if (complexity > maxCost) {
+          report(
+            new GraphQLError(`query cost ${complexity} exceeds the limit of ${maxCost}: select fewer fields or ask for fewer items`, {
+              extensions: { code: "QUERY_TOO_COSTLY", cost: complexity, limit: maxCost },
+            }),
+          );
+        }
+      },
+    }),
+  ]);
+}
+
+/**
+ * Rejects an operation whose cost is over the limit before any resolver runs. The cost depends
+ * on the variables (`first: $n`), so it is checked per execution, not in the validation step
+ * whose results yoga caches per document.
+ */
+function tooCostly(maxCost: number): Plugin {
+  return {
+    onExecute({ args, setResultAndStopExecution }) {
+      const errors = costErrors(args.schema, args.document, args.contextValue as object, args.variableValues, args.operationName, maxCost);
+      if (errors.length > 0) setResultAndStopExecution({ errors });
+    },
+    onSubscribe({ args, setResultAndStopExecution }) {
+      const errors = costErrors(args.schema, args.document, args.contextValue as object, args.variableValues, args.operationName, maxCost);
+      if (errors.length > 0) setResultAndStopExecution({ errors });
+    },
+  };
+}
+
+/** Depth, size and cost limits for every operation, over HTTP and WebSocket alike. */
+export function queryLimits(limits: { maxQueryDepth: number; maxQueryCost: number }): Plugin[] {
+  return [maxTokensPlugin({ n: MAX_QUERY_TOKENS }) as Plugin, tooDeep(limits.maxQueryDepth) as Plugin, tooCostly(limits.maxQueryCost)];
+}
+
+function bodyTooLarge(limit: number): GraphQLError {
+  return new GraphQLError(`request body is larger than ${limit} bytes (MAX_REQUEST_BYTES)`, {
+    extensions: { code: "REQUEST_ENTITY_TOO_LARGE", http: { status: 413 } },
+  });
+}
+
+function isMultipart(request: Request): boolean {
+  return (request.headers.get("content-type") ?? "").toLowerCase().startsWith("multipart/form-data");
+}
+
+/**
+ * Limits request bodies other than uploads to `limit` bytes: by Content-Length when sent, and by
+ * counting while reading when not (chunked). Multipart uploads are limited by yoga's overall
+ * `maxRequestBodySize` and by the storage limit.
+ */
+export function requestBodyLimit(limit: number): Plugin {
+  return {
+    onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {
+      if (isMultipart(request)) return;
+      const length = request.headers.get("content-length");
+      if (length !== null && Number(length) > limit) throw bodyTooLarge(limit);
+      if (!requestParser || !request.body) return;
+      const parse = requestParser;
+      setRequestParser((req) => {
+        let received = 0;
+        // The body may be the runtime's own stream or yoga's ponyfill; the transform must match it.
+        const Transform = req.body instanceof ReadableStream ? TransformStream : fetchAPI.TransformStream;
+        const counted = req.body!.pipeThrough(
+          new Transform<Uint8Array, Uint8Array>({
+            transform(chunk, controller) {
+              received += chunk.byteLength;
+              if (received > limit) controller.error(bodyTooLarge(limit));
+              else controller.enqueue(chunk);
+            },
+          }),
+        );
+        return parse(new fetchAPI.Request(req.url, { method: req.method, headers: req.headers, signal: req.signal, body: counted, duplex: "half" } as RequestInit));
+      });
+    },
+  };
+}

@@ -1,0 +1,172 @@
+import type { PodWithSlots, PoolSpecInput, PoolSummary, ScaleResult } from "@berth/core/pools";
+import { findPoolSummary, listPools, listScalingEvents, podsOfPools, poolSummary } from "@berth/core/pools";
+import type { ScalingEvent } from "@berth/core/db";
+import DataLoader from "dataloader";
+import { builder } from "../builder.js";
+import type { BerthContext } from "../context.js";
+import { PodRef } from "./pods.js";
+
+const Condition = builder
+  .objectRef<{ type: string; status: string; reason: string; message: string; lastTransitionAt?: string }>("PoolCondition")
+  .implement({
+    description: "Status the Kubernetes way: Available, Progressing, Degraded; status True, False or Unknown.",
+    fields: (t) => ({
+      type: t.exposeString("type"),
+      status: t.exposeString("status"),
+      reason: t.exposeString("reason"),
+      message: t.exposeString("message"),
+      lastTransitionAt: t.string({ nullable: true, resolve: (c) => c.lastTransitionAt ?? null }),
+    }),
+  });
+
+const ScalingEventRef = builder.objectRef<ScalingEvent>("ScalingEvent").implement({
+  fields: (t) => ({
+    kind: t.exposeString("kind", { description: "scale_up, scale_down, scale_down_blocked, ensure_min, pod_lost, reservation_expired or manual_scale." }),
+    fromPods: t.exposeInt("fromPods"),
+    toPods: t.exposeInt("toPods"),
+    utilization: t.exposeFloat("utilization"),
+    reason: t.exposeString("reason"),
+    at: t.expose("at", { type: "DateTime" }),
+  }),
+});
+
+export const PoolRef = builder.objectRef<PoolSummary>("Pool").implement({
+  fields: (t) => ({
+    name: t.string({ resolve: (s) => s.pool.name }),
+    runtime: t.string({ resolve: (s) => s.pool.runtime }),
+    namespace: t.string({ resolve: (s) => s.pool.namespace }),
+    image: t.string({ nullable: true, resolve: (s) => s.pool.image }),
+    podTemplate: t.field({ type: "JSON", nullable: true, resolve: (s) => s.pool.podTemplate }),
+    slotsPerPod: t.int({ resolve: (s) => s.pool.slotsPerPod }),
+    minPods: t.int({ resolve: (s) => s.pool.minPods }),
+    maxPods: t.int({ resolve: (s) => s.pool.maxPods }),
+    scaleUpAt: t.float({ resolve: (s) => s.pool.scaleUpAt }),
+    scaleDownAt: t.float({ resolve: (s) => s.pool.scaleDownAt }),
+    scaleUpCooldownSeconds: t.int({ resolve: (s) => s.pool.scaleUpCooldownSeconds }),
+    scaleDownCooldownSeconds: t.int({ resolve: (s) => s.pool.scaleDownCooldownSeconds }),
+    stabilizationWindowSeconds: t.int({ resolve: (s) => s.pool.stabilizationWindowSeconds }),
+    maxStep: t.int({ resolve: (s) => s.pool.maxStep }),
+    newPodGraceSeconds: t.int({ resolve: (s) => s.pool.newPodGraceSeconds }),
+    reservationTtlSeconds: t.int({ resolve: (s) => s.pool.reservationTtlSeconds }),
+    autoscale: t.boolean({ resolve: (s) => s.pool.autoscale }),
+    lostPodPolicy: t.string({ resolve: (s) => s.pool.lostPodPolicy, description: "fail or requeue." }),
+    maxAttempts: t.int({ resolve: (s) => s.pool.maxAttempts }),
+    utilization: t.float({ resolve: (s) => s.utilization, description: "(running + reserved) / slots on Ready pods." }),
+    podCount: t.int({ resolve: (s) => s.podCount, description: "Pods that exist or are starting (not Lost or Terminating)." }),
+    busySlots: t.int({ resolve: (s) => s.busySlots, description: "Running slots." }),
+    reservedSlots: t.int({ resolve: (s) => s.reservedSlots }),
+    idleSlots: t.int({ resolve: (s) => s.idleSlots }),
+    totalSlots: t.int({ resolve: (s) => s.totalSlots }),
+    pendingTasks: t.int({ resolve: (s) => s.pendingTasks }),
+    conditions: t.field({ type: [Condition], resolve: (s) => s.conditions }),
+    createdAt: t.field({ type: "DateTime", resolve: (s) => s.pool.createdAt }),
+    pods: t.field({
+      type: [PodRef],
+      description: "Every pod with its slots, oldest first (Lost and Terminating pods stay a while for history).",
+      complexity: { field: 5, multiplier: 20 },
+      // `pool(name)` loads them with the summary; a list of pools loads them in one batch.
+      resolve: (s, _a, ctx) => s.pods ?? podsLoader(ctx).load(s.pool.id),
+    }),
+    scalingEvents: t.field({
+      type: [ScalingEventRef],
+      args: { last: t.arg.int({ defaultValue: 50 }) },
+      complexity: (args) => ({ field: 2, multiplier: Math.min(args.last ?? 50, 500) / 10 }),
+      resolve: (s, args, ctx) => listScalingEvents(ctx.services.core, s.pool.id, args.last ?? 50),
+    }),
+  }),
+});
+
+const podsLoaders = new WeakMap<object, DataLoader<string, PodWithSlots[]>>();
+function podsLoader(ctx: BerthContext): DataLoader<string, PodWithSlots[]> {
+  let loader = podsLoaders.get(ctx);
+  if (!loader) {
+    loader = new DataLoader(async (poolIds: readonly string[]) => {
+      const byPool = await podsOfPools(ctx.services.core, poolIds);
+      return poolIds.map((id) => byPool.get(id) ?? []);
+    });
+    podsLoaders.set(ctx, loader);
+  }
+  return loader;
+}
+
+const poolSpecFields = (t: PothosSchemaTypes.InputFieldBuilder<PothosSchemaTypes.ExtendDefaultTypes<import("../builder.js").BerthSchemaTypes>, "InputObject">) => ({
+  runtime: t.string({ description: 'local (default) or kubernetes.' }),
+  namespace: t.string(),
+  image: t.string(),
+  podTemplate: t.field({ type: "JSON", description: "A Kubernetes pod spec to merge our labels and agent into." }),
+  slotsPerPod: t.int({ description: "1..64, default 3." }),
+  minPods: t.int(),
+  maxPods: t.int(),
+  scaleUpAt: t.float({ description: "Utilisation above which pods are added; default 0.8." }),
+  scaleDownAt: t.float({ description: "Utilisation below which idle pods are removed; default 0.2." }),
+  scaleUpCooldownSeconds: t.int(),
+  scaleDownCooldownSeconds: t.int(),
+  stabilizationWindowSeconds: t.int(),
+  maxStep: t.int({ description: "At most this many pods added or removed per pass." }),
+  newPodGraceSeconds: t.int({ description: "A new pod is not removed as idle before this." }),
+  reservationTtlSeconds: t.int({ description: "How long an apply_pending task keeps its slot; default 86400." }),
+  autoscale: t.boolean(),
+  lostPodPolicy: t.string({ description: "fail (default) or requeue." }),
+  maxAttempts: t.int({ description: "Attempts before a requeued task fails." }),
+});
+
+const CreatePoolInput = builder.inputType("CreatePoolInput", {
+  fields: (t) => ({ name: t.string({ required: true }), ...poolSpecFields(t) }),
+});
+const UpdatePoolInput = builder.inputType("UpdatePoolInput", { fields: (t) => poolSpecFields(t) });
+
+const ScaleResultRef = builder.objectRef<ScaleResult>("ScaleResult").implement({
+  description: "What a manual scale did: busy pods are never removed.",
+  fields: (t) => ({
+    requested: t.exposeInt("requested"),
+    applied: t.exposeInt("applied", { description: "Pods added or removed." }),
+    blockedPods: t.exposeInt("blockedPods", { description: "Pods kept because a slot was running or reserved." }),
+    podCount: t.exposeInt("podCount"),
+  }),
+});
+
+builder.queryFields((t) => ({
+  pools: t.field({ type: [PoolRef], resolve: (_r, _a, ctx) => listPools(ctx.services.core) }),
+  pool: t.field({
+    type: PoolRef,
+    nullable: true,
+    args: { name: t.arg.string({ required: true }) },
+    resolve: (_r, args, ctx) => findPoolSummary(ctx.services.core, args.name),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  createPool: t.field({
+    type: PoolRef,
+    errors: {},
+    args: { input: t.arg({ type: CreatePoolInput, required: true }) },
+    resolve: async (_r, { input }, ctx) => {
+      const pool = await ctx.services.pools.createPool(input as PoolSpecInput);
+      return poolSummary(ctx.services.core, pool.name);
+    },
+  }),
+  updatePool: t.field({
+    type: PoolRef,
+    errors: {},
+    args: { name: t.arg.string({ required: true }), input: t.arg({ type: UpdatePoolInput, required: true }) },
+    resolve: async (_r, args, ctx) => {
+      const pool = await ctx.services.pools.updatePool(args.name, args.input as Partial<PoolSpecInput>);
+      return poolSummary(ctx.services.core, pool.name);
+    },
+  }),
+  scalePool: t.field({
+    type: ScaleResultRef,
+    errors: {},
+    args: { name: t.arg.string({ required: true }), pods: t.arg.int({ required: true }) },
+    resolve: (_r, args, ctx) => ctx.services.pools.scalePool(args.name, args.pods),
+  }),
+  deletePool: t.field({
+    type: "Boolean",
+    errors: {},
+    args: { name: t.arg.string({ required: true }) },
+    resolve: async (_r, args, ctx) => {
+      await ctx.services.pools.deletePool(args.name);
+      return true;
+    },
+  }),
+}));

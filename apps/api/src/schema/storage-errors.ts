@@ -1,0 +1,10 @@
+import { InvalidKeyError, InvalidRangeError, KeyConflictError, ObjectNotFoundError, UploadSizeMismatchError, UploadTooLargeError } from "@berth/core/storage";
+import { errorTypes } from "../errors.js";
+
+// Storage's errors are plain classes (the storage layer stands alone); this is how clients see them.
+errorTypes.register(InvalidKeyError, "validation", { field: "key" });
+errorTypes.register(InvalidRangeError, "validation", { field: "range" });
+errorTypes.register(UploadTooLargeError, "validation", { field: "file" });
+errorTypes.register(UploadSizeMismatchError, "validation", { field: "file" });
+errorTypes.register(ObjectNotFoundError, "not_found");
+errorTypes.register(KeyConflictError, "conflict");

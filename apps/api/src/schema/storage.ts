@@ -1,0 +1,91 @@
+import { Readable } from "node:stream";
+import { ObjectNotFoundError, type ObjectInfo, type ObjectMetadata, type SavedObject } from "@berth/core/storage";
+import { builder } from "../builder.js";
+import "./storage-errors.js";
+import { chunksOf } from "../streams.js";
+
+type StoredObject = ObjectInfo | ObjectMetadata;
+
+const StoredObjectRef = builder.objectRef<StoredObject>("StoredObject").implement({
+  fields: (t) => ({
+    key: t.exposeString("key"),
+    size: t.float({ description: "Bytes (a Float: objects may exceed 2^31).", resolve: (o) => o.size }),
+    contentType: t.string({
+      nullable: true,
+      // Listings carry no content type (neither disk nor S3 lists it); it is read per object when asked.
+      resolve: async (o, _a, ctx) =>
+        "contentType" in o && o.contentType ? o.contentType : ((await ctx.services.storage.getMetadata(o.key).catch(() => null))?.contentType ?? null),
+    }),
+    etag: t.string({ nullable: true, resolve: (o) => o.etag ?? null }),
+    lastModified: t.field({ type: "DateTime", nullable: true, resolve: (o) => o.lastModified ?? null }),
+  }),
+});
+
+const Listing = builder.objectRef<{ folders: string[]; objects: StoredObject[] }>("ObjectListing").implement({
+  fields: (t) => ({
+    folders: t.exposeStringList("folders", { description: "Sub-folders of the prefix, each ending in /." }),
+    objects: t.field({ type: [StoredObjectRef], resolve: (l) => l.objects }),
+  }),
+});
+
+const Uploaded = builder.objectRef<SavedObject>("UploadedObject").implement({
+  fields: (t) => ({
+    key: t.exposeString("key"),
+    size: t.float({ resolve: (o) => o.size }),
+    contentType: t.exposeString("contentType"),
+    etag: t.string({ nullable: true, resolve: (o) => o.etag ?? null }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  objects: t.field({
+    type: Listing,
+    description: "Folders and objects directly under the prefix (\"\" is the root).",
+    args: { prefix: t.arg.string({ required: true }) },
+    resolve: (_r, args, ctx) => ctx.services.storage.list(args.prefix),
+  }),
+  object: t.field({
+    type: StoredObjectRef,
+    nullable: true,
+    args: { key: t.arg.string({ required: true }) },
+    resolve: (_r, args, ctx) => ctx.services.storage.getMetadata(args.key).catch(notFoundAsNull),
+  }),
+  presignedUrl: t.field({
+    type: "String",
+    nullable: true,
+    description: "A link that downloads the object without a token until it expires; null when there is no such object.",
+    args: { key: t.arg.string({ required: true }), expiresIn: t.arg.int({ defaultValue: 3600, description: "Seconds, 1 to 604800." }) },
+    resolve: async (_r, args, ctx) => {
+      if (!(await ctx.services.storage.exists(args.key))) return null;
+      return ctx.services.storage.getPresignedUrl(args.key, args.expiresIn ?? 3600);
+    },
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  uploadObject: t.field({
+    type: Uploaded,
+    errors: {},
+    description: "Stores the file under the key (multipart request); replaces an object already there.",
+    args: { key: t.arg.string({ required: true }), file: t.arg({ type: "File", required: true }) },
+    resolve: (_r, args, ctx) => {
+      const body = Readable.from(chunksOf(args.file.stream()));
+      return ctx.services.storage.saveStream(body, args.key, args.file.type || undefined, args.file.size);
+    },
+  }),
+  deleteObject: t.field({
+    type: "Boolean",
+    errors: {},
+    args: { key: t.arg.string({ required: true }) },
+    resolve: async (_r, args, ctx) => {
+      await ctx.services.storage.delete(args.key);
+      return true;
+    },
+  }),
+}));
+
+function notFoundAsNull(error: unknown): null {
+  if (error instanceof ObjectNotFoundError) return null;
+  throw error;
+}
+

@@ -1,0 +1,102 @@
+import type { Task } from "@berth/core/db";
+import { podsByName, poolsById } from "@berth/core/pools";
+import { slotsForTasks } from "@berth/core/slots";
+import { approveTask, cancelTask, getTask, listTasks, submitTask } from "@berth/core/tasks";
+import { builder } from "../builder.js";
+import { PodRef, SlotRef } from "./pods.js";
+
+export const TaskRef = builder.objectRef<Task>("Task");
+
+TaskRef.implement({
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    type: t.exposeString("type"),
+    status: t.exposeString("status", { description: "pending, running, apply_pending, applying, succeeded, failed, cancelled or expired." }),
+    payload: t.expose("payload", { type: "JSON" }),
+    output: t.expose("output", { type: "JSON", nullable: true, description: "What the agent reported: the plan of an apply_pending task, results, errors." }),
+    error: t.exposeString("error", { nullable: true }),
+    attempts: t.exposeInt("attempts"),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    startedAt: t.expose("startedAt", { type: "DateTime", nullable: true }),
+    planReadyAt: t.expose("planReadyAt", { type: "DateTime", nullable: true }),
+    approvedAt: t.expose("approvedAt", { type: "DateTime", nullable: true }),
+    finishedAt: t.expose("finishedAt", { type: "DateTime", nullable: true }),
+    podName: t.exposeString("podName", { nullable: true, description: "Where the task runs or last ran, even after the pod is gone." }),
+    slotIndex: t.exposeInt("slotIndex", { nullable: true }),
+    pool: t.loadable({
+      type: "String",
+      load: async (ids: string[], ctx) => {
+        const pools = await poolsById(ctx.services.core, ids);
+        return ids.map((id) => pools.get(id)?.name ?? "");
+      },
+      resolve: (task) => task.poolId,
+    }),
+    pod: t.loadable({
+      type: PodRef,
+      nullable: true,
+      description: "The pod the task is placed on, while that pod exists.",
+      load: async (names: string[], ctx) => {
+        const pods = await podsByName(ctx.services.core, names);
+        return names.map((n) => pods.get(n) ?? null);
+      },
+      resolve: (task) => task.podName,
+    }),
+    slot: t.loadable({
+      type: SlotRef,
+      nullable: true,
+      description: "The slot the task holds now (running, reserved); null once it let go.",
+      load: async (ids: string[], ctx) => {
+        const slots = await slotsForTasks(ctx.services.core, ids);
+        return ids.map((id) => slots.get(id) ?? null);
+      },
+      resolve: (task) => task.id,
+    }),
+  }),
+});
+
+const SubmitTaskInput = builder.inputType("SubmitTaskInput", {
+  fields: (t) => ({
+    pool: t.string({ required: true }),
+    type: t.string({ required: true, description: "plan, apply, plan_and_apply or any name (1-64 of letters, digits, _ . : -)." }),
+    payload: t.field({ type: "JSON", description: "Up to 64 KiB of JSON. The demo agent honours {durationMs, fail}." }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  task: t.field({
+    type: TaskRef,
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_r, args, ctx) => getTask(ctx.services.core, String(args.id)).catch(() => null),
+  }),
+  tasks: t.field({
+    type: [TaskRef],
+    description: "Newest first.",
+    args: { pool: t.arg.string(), status: t.arg.stringList(), first: t.arg.int({ defaultValue: 50 }) },
+    complexity: (args) => ({ field: 1, multiplier: Math.min(args.first ?? 50, 500) / 5 }),
+    resolve: (_r, args, ctx) =>
+      listTasks(ctx.services.core, { pool: args.pool ?? undefined, status: args.status ?? undefined, first: args.first ?? 50 }),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  submitTask: t.field({
+    type: TaskRef,
+    errors: {},
+    args: { input: t.arg({ type: SubmitTaskInput, required: true }) },
+    resolve: (_r, { input }, ctx) => submitTask(ctx.services.core, { pool: input.pool, type: input.type, payload: input.payload ?? undefined }),
+  }),
+  approveTask: t.field({
+    type: TaskRef,
+    errors: {},
+    description: "Approves the plan of an apply_pending task: the apply runs on the same pod and slot.",
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_r, args, ctx) => approveTask(ctx.services.core, String(args.id)),
+  }),
+  cancelTask: t.field({
+    type: TaskRef,
+    errors: {},
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_r, args, ctx) => cancelTask(ctx.services.core, String(args.id)),
+  }),
+}));

@@ -1,0 +1,143 @@
+import type { BerthConfig } from "@berth/core/cluster";
+import { openDatabase, type Database, type DatabaseConfig, type PrismaClient } from "@berth/core/db";
+import { createMemoryEventBus, createRedisEventBus, type EventBus } from "@berth/core/events";
+import { ensureBootstrapAdminToken } from "@berth/core/tokens";
+import { Redis } from "ioredis";
+import { openDomain, type DomainOptions, type DomainServices } from "./domain.js";
+
+/** Redis did not answer at start-up; `reason` is one line for a person. */
+export class RedisUnavailableError extends Error {
+  constructor(
+    readonly url: string,
+    readonly reason: string,
+  ) {
+    super(`redis unavailable at ${redactUrl(url)}: ${reason}`);
+    this.name = "RedisUnavailableError";
+  }
+}
+
+/** Everything the API holds for its lifetime. Schema files reach it as `ctx.services`. */
+export interface Services extends DomainServices {
+  config: BerthConfig;
+  db: Database;
+  prisma: PrismaClient;
+  events: EventBus;
+  /** Shared Redis connection when REDIS_URL is set (readiness, and for locks/cron to reuse). */
+  redis: Redis | null;
+  /** Checks behind /readyz, by name; each throws when its dependency does not answer. */
+  readiness: Map<string, () => Promise<void>>;
+  /** The secret of an admin token generated at this start, to print once; null otherwise. */
+  bootstrapToken: string | null;
+  /** Registers a release step; `close()` runs them in reverse order of registration. */
+  onClose(release: () => Promise<unknown> | unknown): void;
+  /** Releases everything (locks, connections, database). Safe to call more than once. */
+  close(): Promise<void>;
+}
+
+export interface CreateServicesOptions extends DomainOptions {
+  /** Overrides `config.database`, e.g. an in-memory PGlite in tests. */
+  database?: DatabaseConfig;
+}
+
+const REDIS_CONNECT_TIMEOUT_MS = 5_000;
+
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return "REDIS_URL";
+  }
+}
+
+async function connectRedis(url: string): Promise<Redis> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: REDIS_CONNECT_TIMEOUT_MS,
+    maxRetriesPerRequest: 1,
+    // Fail fast instead of queueing commands while Redis is away: /readyz must answer, not hang.
+    enableOfflineQueue: false,
+  });
+  let lastError: Error | undefined;
+  // ioredis reports connection trouble as events; without a listener it would log each retry.
+  redis.on("error", (error: Error) => {
+    lastError = error;
+  });
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (error) {
+    redis.disconnect();
+    const e = (lastError ?? error) as NodeJS.ErrnoException;
+    throw new RedisUnavailableError(url, e.code === "ECONNREFUSED" ? "connection refused" : (e.message ?? String(e)).split("\n")[0]!);
+  }
+  return redis;
+}
+
+/** In-process without Redis; over Redis pub/sub with it, so every replica sees every event. */
+function openEventBus(config: BerthConfig): EventBus {
+  if (!config.redisUrl) return createMemoryEventBus();
+  return createRedisEventBus({ url: config.redisUrl, prefix: `${config.redisPrefix}events:` });
+}
+
+/**
+ * Opens what the API needs, in order: database (migrated), Redis, event bus, bootstrap admin
+ * token. If a step fails, what was opened is closed again and the typed error is rethrown
+ * (DatabaseUnavailableError, DataDirInUseError, RedisUnavailableError, ...).
+ */
+export async function createServices(config: BerthConfig, options: CreateServicesOptions = {}): Promise<Services> {
+  const releases: (() => Promise<unknown> | unknown)[] = [];
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      for (const release of releases.reverse()) {
+        // One failing release must not keep the database open.
+        await Promise.resolve()
+          .then(release)
+          .catch((error: unknown) => process.stderr.write(`berth: error while closing: ${(error as Error)?.message ?? error}\n`));
+      }
+    })());
+
+  try {
+    const db = await openDatabase(options.database ?? config.database);
+    releases.push(() => db.close());
+    await db.migrate();
+
+    const readiness = new Map<string, () => Promise<void>>([["database", () => db.ping()]]);
+    let redis: Redis | null = null;
+    if (config.redisUrl) {
+      const client = await connectRedis(config.redisUrl);
+      redis = client;
+      releases.push(() => client.quit().catch(() => client.disconnect()));
+      readiness.set("redis", async () => {
+        await client.ping();
+      });
+    }
+
+    const events = openEventBus(config);
+    releases.push(() => events.close());
+
+    const bootstrap = await ensureBootstrapAdminToken(db.prisma, config.adminToken);
+    const onClose = (release: () => Promise<unknown> | unknown) => {
+      releases.push(release);
+    };
+    const domain = await openDomain({ config, prisma: db.prisma, events, redis, onClose }, options);
+
+    return {
+      ...domain,
+      config,
+      db,
+      prisma: db.prisma,
+      events,
+      redis,
+      readiness,
+      bootstrapToken: bootstrap.token,
+      onClose,
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

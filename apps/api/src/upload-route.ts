@@ -1,0 +1,64 @@
+import { Readable } from "node:stream";
+import { InvalidKeyError, InvalidStorageArgumentError, KeyConflictError, UploadSizeMismatchError, UploadTooLargeError, keyFromFilesPath } from "@berth/core/storage";
+import { verifyApiToken } from "@berth/core/tokens";
+import { bearerToken } from "./context.js";
+import type { HttpRoutes } from "./http.js";
+import type { Services } from "./services.js";
+import { text } from "./files-route.js";
+import { chunksOf } from "./streams.js";
+
+const UPLOAD_ROLES = new Set(["admin", "operator"]);
+
+
+
+/** A declared Content-Length, or undefined when the body is chunked (or the header is not a plain number). */
+function declaredLength(request: Request): number | undefined {
+  const header = request.headers.get("content-length");
+  return header !== null && /^\d{1,16}$/.test(header) ? Number(header) : undefined;
+}
+
+/**
+ * `PUT /files/<key>` with a Bearer token of role operator or admin: the request body streams
+ * into `storage.saveStream`, so memory stays flat whatever the size (GraphQL multipart uploads
+ * go through a parsed form instead). Replaces an object already under the key.
+ * 401 without a valid token, 403 for other roles, 400 for a key storage refuses,
+ * 413 past the upload limit (a declared length over it is refused before reading).
+ */
+export function uploadRoute(services: Services): (request: Request) => Promise<Response> {
+  return async (request) => {
+    const token = bearerToken(request.headers.get("authorization"));
+    const auth = token ? await verifyApiToken(services.prisma, token) : null;
+    if (!auth) return text(401, token ? "the token is unknown or revoked" : "a Bearer token is required", { "www-authenticate": "Bearer" });
+    if (!UPLOAD_ROLES.has(auth.role)) return text(403, `role ${auth.role} may not upload files`);
+
+    const { storage } = services;
+    let body: Readable | undefined;
+    try {
+      const key = keyFromFilesPath(new URL(request.url).pathname);
+      const size = declaredLength(request);
+      if (size !== undefined && size > storage.maxUploadBytes) throw new UploadTooLargeError(key, storage.maxUploadBytes);
+      body = request.body ? Readable.from(chunksOf(request.body)) : Readable.from([]);
+      const saved = await storage.saveStream(body, key, request.headers.get("content-type") ?? undefined, size);
+      return new Response(JSON.stringify(saved), { status: 200, headers: { "content-type": "application/json" } });
+    } catch (error) {
+      // Stops reading; the server discards what is left of the body once the answer is sent.
+      body?.destroy();
+      if (error instanceof UploadTooLargeError) return text(413, error.message);
+      if (error instanceof InvalidKeyError || error instanceof UploadSizeMismatchError || error instanceof InvalidStorageArgumentError) return text(400, error.message);
+      if (error instanceof KeyConflictError) return text(409, error.message);
+      throw error;
+    }
+  };
+}
+
+/** `routes` with PUT /files/<key> going to the upload route; every other method still reaches `routes.files`. */
+export function withUploads(services: Services, routes: HttpRoutes = {}): HttpRoutes {
+  const upload = uploadRoute(services);
+  return {
+    ...routes,
+    files: (request) => {
+      if (request.method === "PUT") return upload(request);
+      return routes.files ? routes.files(request) : text(405, "only PUT");
+    },
+  };
+}

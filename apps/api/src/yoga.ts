@@ -1,0 +1,58 @@
+import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
+import type { GraphQLSchema } from "graphql";
+import { createYoga, type Plugin, type YogaServerInstance } from "graphql-yoga";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { authorizationFromConnectionParams, createContext, type BerthContext } from "./context.js";
+import { exposeExpectedErrors } from "./errors.js";
+import { fileRoutes } from "./files-route.js";
+import { httpRoutes, type HttpRoutes } from "./http.js";
+import { queryLimits, requestBodyLimit } from "./limits.js";
+import { schema as berthSchema } from "./schema/index.js";
+import type { Services } from "./services.js";
+import { withUploads } from "./upload-route.js";
+
+/** What the node server adds to each request's context (absent under `yoga.fetch`). */
+export interface ServerContext {
+  req?: IncomingMessage;
+  res?: ServerResponse;
+  /** Set for operations arriving over WebSocket. */
+  connectionParams?: Record<string, unknown>;
+}
+
+export type BerthYoga = YogaServerInstance<ServerContext, BerthContext>;
+
+export interface BerthYogaOptions {
+  /** Extra HTTP routes beside /graphql (the presigned `/files/...` downloads), or a function of the services that builds them. */
+  routes?: HttpRoutes | ((services: Services) => HttpRoutes);
+  schema?: GraphQLSchema;
+  plugins?: Plugin[];
+}
+
+export const CSRF_HEADER = "x-graphql-yoga-csrf";
+
+/** Builds the GraphQL server for `services`; `server.ts` only listens. Tests call `yoga.fetch`. */
+export function createBerthYoga(services: Services, options: BerthYogaOptions = {}): BerthYoga {
+  const { api, storage, cluster, logLevel } = services.config;
+  return createYoga<ServerContext, BerthContext>({
+    schema: options.schema ?? berthSchema,
+    context: (initial) =>
+      createContext(services, initial.request?.headers.get("authorization") ?? authorizationFromConnectionParams(initial.connectionParams)),
+    // Unexpected errors reach clients as "Unexpected error." with no details, in every environment;
+    // expected ones (core's typed errors) raised outside a result union keep their message and a code.
+    maskedErrors: { isDev: false, maskError: exposeExpectedErrors },
+    graphiql: cluster.environment !== "production",
+    landingPage: false,
+    logging: logLevel,
+    // The overall cap, reached only by uploads; other bodies are held to MAX_REQUEST_BYTES below.
+    maxRequestBodySize: api.maxRequestBytes + storage.maxUploadBytes,
+    plugins: [
+      httpRoutes(services, typeof options.routes === "function" ? options.routes(services) : (options.routes ?? withUploads(services, fileRoutes(services)))),
+      // Browsers send forms and multipart without a preflight; such requests must carry this header.
+      // JSON requests are preflighted by browsers and pass, so scripts need nothing extra.
+      useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
+      requestBodyLimit(api.maxRequestBytes),
+      ...queryLimits(api),
+      ...(options.plugins ?? []),
+    ],
+  });
+}
