@@ -1,0 +1,7 @@
+"use client";
+
+import { SegmentError } from "@/components/segment-error";
+
+export default function FilesError({ error, retry }: { error: unknown; retry: () => void }) {
+  return <SegmentError what="files" error={error} retry={retry} />;
+}

@@ -1,0 +1,67 @@
+import Link from "next/link";
+import type { ReactNode } from "react";
+import { unstable_rethrow } from "next/navigation";
+import { getMe, isAdmin } from "@/lib/api";
+import { apiBaseUrl } from "@/lib/config";
+import { ApiUnreachableError } from "@/lib/errors";
+import type { Me } from "@/lib/types";
+import { NavLinks, type NavItem } from "@/components/nav-links";
+import { signOut } from "../sign-in/actions";
+
+export default async function ConsoleLayout({ children }: { children: ReactNode }) {
+  let me: Me | null = null;
+  let unreachable = false;
+  try {
+    me = await getMe();
+  } catch (error) {
+    unstable_rethrow(error);
+    if (!(error instanceof ApiUnreachableError)) throw error;
+    unreachable = true;
+  }
+
+  const items: NavItem[] = [
+    { href: "/pools", label: "Pools" },
+    { href: "/cron", label: "Cron" },
+    { href: "/locks", label: "Locks" },
+    { href: "/files", label: "Files" },
+  ];
+  if (me && isAdmin(me.role)) items.push({ href: "/tokens", label: "Tokens" });
+
+  return (
+    <div className="shell">
+      <header className="topbar">
+        <Link href="/pools" className="brand">
+          <span className="brand-mark" aria-hidden="true" /> Berth
+        </Link>
+        <NavLinks items={items} />
+        <div className="whoami">
+          {me && (
+            <span className="user" data-testid="whoami" data-role={me.role}>
+              {me.name} <span className={`role role-${me.role}`}>{me.role}</span>
+            </span>
+          )}
+          <form action={signOut}>
+            <button type="submit" className="button button-small">
+              Sign out
+            </button>
+          </form>
+        </div>
+      </header>
+      <main className="content">
+        {unreachable ? (
+          <div className="page">
+            <div className="card alert-error-card" role="alert" data-testid="api-unreachable">
+              <h1>The Berth API is not answering</h1>
+              <p>
+                The console could not reach the API at <code>{apiBaseUrl()}</code>. Start it with <code>pnpm start</code> (or
+                set <code>API_URL</code> to where it runs), then reload this page.
+              </p>
+            </div>
+          </div>
+        ) : (
+          children
+        )}
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,114 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { notFound } from "next/navigation";
+import { Suspense } from "react";
+import { api, canOperate, getMe } from "@/lib/api";
+import { percent, seconds } from "@/lib/format";
+import { POOL } from "@/lib/queries";
+import type { PoolDetail } from "@/lib/types";
+import { Conditions } from "@/components/conditions";
+import { TableSkeleton } from "@/components/skeleton";
+import { DeletePool } from "./delete-pool";
+import { LivePool } from "./live-pool";
+import { ScalingControls } from "./scaling-controls";
+import { ScalingTimeline } from "./scaling-timeline";
+import { SubmitTaskForm } from "./submit-task-form";
+import { TasksTable } from "./tasks-table";
+
+interface Props {
+  params: Promise<{ name: string }>;
+}
+
+export async function generateMetadata({ params }: Props): Promise<Metadata> {
+  return { title: `Pool ${decodeURIComponent((await params).name)}` };
+}
+
+export default async function PoolPage({ params }: Props) {
+  const name = decodeURIComponent((await params).name);
+  const [me, { pool }] = await Promise.all([getMe(), api<{ pool: PoolDetail | null }>(POOL, { name })]);
+  if (!pool) notFound();
+  const operator = canOperate(me.role);
+
+  return (
+    <div className="page">
+      <nav aria-label="Breadcrumb" className="breadcrumbs">
+        <Link href="/pools">Pools</Link> <span aria-hidden="true">/</span> <span aria-current="page">{pool.name}</span>
+      </nav>
+      <header className="page-header">
+        <h1 className="page-title" data-testid="pool-title">
+          {pool.name}
+        </h1>
+        <div className="badges">
+          <span className="badge">{pool.runtime}</span>
+          {pool.image && <span className="badge mono">{pool.image}</span>}
+          <span className={`badge ${pool.autoscale ? "badge-on" : ""}`} data-testid="autoscale-badge">
+            autoscale {pool.autoscale ? "on" : "off"}
+          </span>
+          <span className="badge">
+            {pool.minPods}–{pool.maxPods} pods
+          </span>
+        </div>
+        <Conditions conditions={pool.conditions} />
+      </header>
+
+      <LivePool initial={pool} />
+
+      {operator && (
+        <div className="columns">
+          <section className="card" aria-labelledby="scaling-heading">
+            <h2 id="scaling-heading">Scaling</h2>
+            <ScalingControls pool={pool} />
+          </section>
+          <section className="card" aria-labelledby="submit-heading">
+            <h2 id="submit-heading">Submit a task</h2>
+            <p className="muted small">The bundled demo agent plans for the duration, waits for approval (plan_and_apply), then applies.</p>
+            <SubmitTaskForm pool={pool.name} />
+          </section>
+        </div>
+      )}
+
+      <section className="card" aria-labelledby="tasks-heading">
+        <h2 id="tasks-heading">Tasks</h2>
+        <Suspense fallback={<TableSkeleton rows={4} />}>
+          <TasksTable pool={pool.name} operator={operator} />
+        </Suspense>
+      </section>
+
+      <div className="columns">
+        <section className="card" aria-labelledby="timeline-heading">
+          <h2 id="timeline-heading">Scaling events</h2>
+          <ScalingTimeline events={pool.scalingEvents} />
+        </section>
+        <section className="card" aria-labelledby="settings-heading">
+          <h2 id="settings-heading">Settings</h2>
+          <dl className="details">
+            <dt>Slots per pod</dt>
+            <dd>{pool.slotsPerPod}</dd>
+            <dt>Scale up at / down at</dt>
+            <dd>
+              {percent(pool.scaleUpAt)} / {percent(pool.scaleDownAt)}
+            </dd>
+            <dt>Cooldowns (up / down)</dt>
+            <dd>
+              {seconds(pool.scaleUpCooldownSeconds)} / {seconds(pool.scaleDownCooldownSeconds)}
+            </dd>
+            <dt>Max step</dt>
+            <dd>{pool.maxStep} pods per cycle</dd>
+            <dt>New pod grace</dt>
+            <dd>{seconds(pool.newPodGraceSeconds)}</dd>
+            <dt>Reservation TTL</dt>
+            <dd>{seconds(pool.reservationTtlSeconds)}</dd>
+          </dl>
+        </section>
+      </div>
+
+      {operator && (
+        <section className="card danger-zone" aria-labelledby="delete-heading">
+          <h2 id="delete-heading">Delete this pool</h2>
+          <p className="muted small">The API refuses while tasks still hold slots; cancel or finish them first.</p>
+          <DeletePool pool={pool.name} />
+        </section>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,158 @@
+"use server";
+
+import { revalidatePath } from "next/cache";
+import { redirect } from "next/navigation";
+import { mutate } from "@/lib/api";
+import type { FormState } from "@/lib/mutation";
+import { APPROVE_TASK, CANCEL_TASK, CREATE_POOL, DELETE_POOL, SCALE_POOL, SUBMIT_TASK, UPDATE_POOL } from "@/lib/queries";
+import { FormInputError, optionalFloat, optionalInt, optionalText, requiredText } from "@/lib/form-input";
+
+export interface PoolFormState extends FormState {
+  values?: Record<string, string>;
+}
+
+function fail(message: string, values?: Record<string, string>, field?: string): PoolFormState {
+  return { status: "error", message, values, field, at: Date.now() };
+}
+
+function ok(message: string): PoolFormState {
+  return { status: "ok", message, at: Date.now() };
+}
+
+function formValues(form: FormData): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const [name, value] of form.entries()) if (typeof value === "string" && !name.startsWith("$")) values[name] = value;
+  return values;
+}
+
+export async function createPool(_previous: PoolFormState, form: FormData): Promise<PoolFormState> {
+  const values = formValues(form);
+  let input: Record<string, unknown>;
+  try {
+    input = {
+      name: requiredText(form, "name", "Name"),
+      runtime: optionalText(form, "runtime"),
+      image: optionalText(form, "image"),
+      slotsPerPod: optionalInt(form, "slotsPerPod", "Slots per pod"),
+      minPods: optionalInt(form, "minPods", "Min pods"),
+      maxPods: optionalInt(form, "maxPods", "Max pods"),
+      scaleUpAt: optionalFloat(form, "scaleUpAt", "Scale up at"),
+      scaleDownAt: optionalFloat(form, "scaleDownAt", "Scale down at"),
+      reservationTtlSeconds: optionalInt(form, "reservationTtlSeconds", "Reservation TTL"),
+      autoscale: form.get("autoscale") === "on",
+    };
+  } catch (error) {
+    if (error instanceof FormInputError) return fail(error.message, values, error.field);
+    throw error;
+  }
+  const outcome = await mutate<{ name: string }>(CREATE_POOL, { input: dropUndefined(input) });
+  if (!outcome.ok) return fail(outcome.message, values, outcome.field);
+  revalidatePath("/pools");
+  redirect(`/pools/${encodeURIComponent(outcome.data.name)}`);
+}
+
+export async function updatePool(_previous: PoolFormState, form: FormData): Promise<PoolFormState> {
+  const name = String(form.get("pool") ?? "");
+  let input: Record<string, unknown>;
+  try {
+    input = {
+      minPods: optionalInt(form, "minPods", "Min pods"),
+      maxPods: optionalInt(form, "maxPods", "Max pods"),
+      scaleUpAt: optionalFloat(form, "scaleUpAt", "Scale up at"),
+      scaleDownAt: optionalFloat(form, "scaleDownAt", "Scale down at"),
+      autoscale: form.get("autoscale") === "on",
+    };
+  } catch (error) {
+    if (error instanceof FormInputError) return fail(error.message, undefined, error.field);
+    throw error;
+  }
+  const outcome = await mutate<{ minPods: number; maxPods: number; autoscale: boolean }>(UPDATE_POOL, {
+    name,
+    input: dropUndefined(input),
+  });
+  if (!outcome.ok) return fail(outcome.message, undefined, outcome.field);
+  revalidatePath(`/pools/${encodeURIComponent(name)}`);
+  const d = outcome.data;
+  return ok(`Saved: ${d.minPods}–${d.maxPods} pods, autoscale ${d.autoscale ? "on" : "off"}.`);
+}
+
+interface ScaleResult {
+  requested: number;
+  /** Pods added or removed. */
+  applied: number;
+  /** Pods kept because a slot was running or reserved. */
+  blockedPods: number;
+  podCount: number;
+}
+
+export async function scalePool(_previous: PoolFormState, form: FormData): Promise<PoolFormState> {
+  const name = String(form.get("pool") ?? "");
+  let pods: number | undefined;
+  try {
+    pods = optionalInt(form, "pods", "Pods");
+  } catch (error) {
+    if (error instanceof FormInputError) return fail(error.message, undefined, error.field);
+    throw error;
+  }
+  if (pods === undefined) return fail("Enter how many pods the pool should have.");
+  const outcome = await mutate<ScaleResult>(SCALE_POOL, { name, pods });
+  if (!outcome.ok) return fail(outcome.message, undefined, outcome.field);
+  revalidatePath(`/pools/${encodeURIComponent(name)}`);
+  const { requested, applied, blockedPods, podCount } = outcome.data;
+  const plural = (n: number) => `${n} pod${n === 1 ? "" : "s"}`;
+  const blocked = blockedPods > 0 ? ` Kept ${plural(blockedPods)} with a running or reserved slot.` : "";
+  const changed = applied === 0 ? "nothing to change" : `${applied} changed`;
+  return {
+    status: podCount === requested ? "ok" : "error",
+    message: `Now ${plural(podCount)} (asked for ${requested}; ${changed}).${blocked}`,
+    at: Date.now(),
+  };
+}
+
+export async function submitTask(_previous: PoolFormState, form: FormData): Promise<PoolFormState> {
+  const pool = String(form.get("pool") ?? "");
+  let type: string;
+  let durationMs: number | undefined;
+  try {
+    type = requiredText(form, "type", "Type");
+    durationMs = optionalInt(form, "durationMs", "Duration");
+  } catch (error) {
+    if (error instanceof FormInputError) return fail(error.message, undefined, error.field);
+    throw error;
+  }
+  const payload = dropUndefined({ durationMs, fail: form.get("fail") === "on" ? true : undefined });
+  const outcome = await mutate<{ id: string; type: string; status: string }>(SUBMIT_TASK, {
+    input: { pool, type, payload },
+  });
+  if (!outcome.ok) return fail(outcome.message, undefined, outcome.field);
+  revalidatePath(`/pools/${encodeURIComponent(pool)}`);
+  return ok(`Submitted ${outcome.data.type} task ${outcome.data.id} (${outcome.data.status}).`);
+}
+
+export async function approveTask(_previous: FormState, form: FormData): Promise<FormState> {
+  const id = String(form.get("id") ?? "");
+  const outcome = await mutate<{ id: string; status: string }>(APPROVE_TASK, { id });
+  if (!outcome.ok) return fail(outcome.message, undefined, outcome.field);
+  revalidatePath("/pools", "layout");
+  return ok(`Approved; the task is ${outcome.data.status}.`);
+}
+
+export async function cancelTask(_previous: FormState, form: FormData): Promise<FormState> {
+  const id = String(form.get("id") ?? "");
+  const outcome = await mutate<{ id: string; status: string }>(CANCEL_TASK, { id });
+  if (!outcome.ok) return fail(outcome.message, undefined, outcome.field);
+  revalidatePath("/pools", "layout");
+  return ok(`Cancelled; the task is ${outcome.data.status}.`);
+}
+
+export async function deletePool(_previous: FormState, form: FormData): Promise<FormState> {
+  const name = String(form.get("pool") ?? "");
+  const outcome = await mutate<unknown>(DELETE_POOL, { name });
+  if (!outcome.ok) return fail(outcome.message, undefined, outcome.field);
+  revalidatePath("/pools");
+  redirect("/pools");
+}
+
+function dropUndefined<T extends Record<string, unknown>>(input: T): Partial<T> {
+  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined && v !== "")) as Partial<T>;
+}

@@ -1,0 +1,69 @@
+import type { Metadata } from "next";
+import { notFound } from "next/navigation";
+import { Suspense } from "react";
+import { api, getMe, isAdmin } from "@/lib/api";
+import { dateTime } from "@/lib/format";
+import { API_TOKENS } from "@/lib/queries";
+import type { ApiToken } from "@/lib/types";
+import { EmptyState } from "@/components/empty-state";
+import { TableSkeleton } from "@/components/skeleton";
+import { CreateTokenForm, RevokeTokenButton } from "./token-forms";
+
+export const metadata: Metadata = { title: "Tokens" };
+
+async function TokenList() {
+  const { apiTokens } = await api<{ apiTokens: ApiToken[] }>(API_TOKENS);
+  if (apiTokens.length === 0) return <EmptyState title="No tokens">Create one above.</EmptyState>;
+  return (
+    <div className="table-wrap">
+      <table className="table" data-testid="tokens-table">
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Role</th>
+            <th scope="col">Prefix</th>
+            <th scope="col">Created</th>
+            <th scope="col">Last used</th>
+            <th scope="col">State</th>
+          </tr>
+        </thead>
+        <tbody>
+          {apiTokens.map((token) => (
+            <tr key={token.id} data-testid="token-row">
+              <td>{token.name}</td>
+              <td>
+                <span className={`role role-${token.role}`}>{token.role}</span>
+              </td>
+              <td className="mono">{token.prefix}…</td>
+              <td>{dateTime(token.createdAt)}</td>
+              <td>{dateTime(token.lastUsedAt)}</td>
+              <td>{token.revokedAt ? <span className="muted">revoked {dateTime(token.revokedAt)}</span> : <RevokeTokenButton id={token.id} />}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+export default async function TokensPage() {
+  const me = await getMe();
+  if (!isAdmin(me.role)) notFound();
+  return (
+    <div className="page">
+      <header className="page-header">
+        <h1 className="page-title">API tokens</h1>
+        <p className="muted">Tokens are stored hashed: a new token is shown once, when it is created.</p>
+      </header>
+      <section className="card" aria-labelledby="new-token-heading">
+        <h2 id="new-token-heading">New token</h2>
+        <CreateTokenForm />
+      </section>
+      <section className="card">
+        <Suspense fallback={<TableSkeleton rows={3} />}>
+          <TokenList />
+        </Suspense>
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,34 @@
+"use client";
+
+import { useActionState } from "react";
+import { IDLE } from "@/lib/mutation";
+import { signIn } from "./actions";
+
+export function SignInForm({ next }: { next: string }) {
+  const [state, action, pending] = useActionState(signIn, IDLE);
+  return (
+    <form action={action} className="stack" aria-describedby={state.status === "error" ? "sign-in-error" : undefined}>
+      <input type="hidden" name="next" value={next} />
+      <label className="field">
+        <span>API token</span>
+        <input
+          name="token"
+          type="password"
+          autoComplete="current-password"
+          required
+          autoFocus
+          placeholder="Paste a token created by an admin"
+          data-testid="token-input"
+        />
+      </label>
+      {state.status === "error" && (
+        <p id="sign-in-error" role="alert" className="alert alert-error" data-testid="sign-in-error">
+          {state.message}
+        </p>
+      )}
+      <button type="submit" className="button button-primary" disabled={pending}>
+        {pending ? "Checking token…" : "Sign in"}
+      </button>
+    </form>
+  );
+}

@@ -1,0 +1,31 @@
+import { describe, expect, it } from "vitest";
+import { bytes, duration, percent, relative, seconds } from "../lib/format";
+
+describe("formatting", () => {
+  it("spells out durations at a readable scale", () => {
+    expect(duration(null)).toBe("–");
+    expect(duration(250)).toBe("250 ms");
+    expect(duration(1500)).toBe("1.50 s");
+    expect(duration(125_000)).toBe("2 min 5 s");
+  });
+
+  it("formats sizes in binary units", () => {
+    expect(bytes(512)).toBe("512 B");
+    expect(bytes(1536)).toBe("1.5 KiB");
+    expect(bytes(50 * 1024 * 1024)).toBe("50 MiB");
+  });
+
+  it("says how far a time is from now, either way", () => {
+    const now = Date.parse("2026-01-01T00:00:00Z");
+    expect(relative("2026-01-01T00:00:30Z", now)).toBe("in 30 s");
+    expect(relative("2025-12-31T22:00:00Z", now)).toBe("2 h ago");
+  });
+
+  it("rounds ratios to whole percent and seconds to the largest whole unit", () => {
+    expect(percent(0.456)).toBe("46%");
+    expect(percent(null)).toBe("–");
+    expect(seconds(86_400)).toBe("1 d");
+    expect(seconds(90)).toBe("90 s");
+    expect(seconds(300)).toBe("5 min");
+  });
+});
