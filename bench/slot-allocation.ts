@@ -1,0 +1,165 @@
+// Slot allocation under contention: 32 concurrent clients in 2 processes, through packages/core
+// (allocateOnce) and through a raw single-statement UPDATE ... SKIP LOCKED on the same tables.
+import { figure, summarize, type BenchOptions, type BenchResult } from "./harness.js";
+import { allocationStep, runClients, warmUp, type StepConfig } from "./support/allocation-steps.js";
+import type { AllocationWorkerConfig, AllocationWorkerResult } from "./support/allocation-worker.js";
+import { freshDatabase } from "./support/database.js";
+import { startChild } from "./support/processes.js";
+import { seedPendingTasks, seedPool } from "./support/seed.js";
+
+const BENCHMARK = "slot-allocation";
+const PROCESSES = 2;
+const CLIENTS_PER_PROCESS = 16;
+/** 192 slots for 32 clients: a free slot is always there, so what is measured is the allocation itself. */
+const PODS = 64;
+const WARMUP_PER_CLIENT = 5;
+/** Pending tasks for the core loops: more than they can take at several thousand a second. */
+const TASKS_PER_SECOND_CEILING = 5_000;
+
+interface Phase {
+  allocations: number;
+  empty: number;
+  seconds: number;
+  latenciesMs: number[];
+  errors: string[];
+}
+
+async function runPhase(config: Omit<AllocationWorkerConfig, "clients" | "warmupPerClient">, durationMs: number): Promise<Phase> {
+  const workerConfig: AllocationWorkerConfig = { ...config, clients: CLIENTS_PER_PROCESS, warmupPerClient: WARMUP_PER_CLIENT };
+  const workers = Array.from({ length: PROCESSES }, () =>
+    startChild(new URL("./support/allocation-worker.ts", import.meta.url), { BENCH_WORKER_CONFIG: JSON.stringify(workerConfig) }),
+  );
+  try {
+    await Promise.all(workers.map((w) => w.next("ready", 60_000)));
+    // Both processes start at the same wall-clock moment and stop at the same deadline.
+    const startAt = Date.now() + 200;
+    const deadline = startAt + durationMs;
+    for (const w of workers) w.send({ type: "go", startAt, deadline });
+    const results = await Promise.all(workers.map((w) => w.next<AllocationWorkerResult>("result", durationMs + 60_000)));
+    const finishedAt = Math.max(...results.map((r) => r.finishedAt));
+    return {
+      allocations: results.reduce((n, r) => n + r.allocations, 0),
+      empty: results.reduce((n, r) => n + r.empty, 0),
+      seconds: (finishedAt - startAt) / 1000,
+      latenciesMs: results.flatMap((r) => r.latenciesMs),
+      errors: results.flatMap((r) => r.errors),
+    };
+  } finally {
+    await Promise.all(workers.map((w) => w.stop()));
+  }
+}
+
+/** One client in this process: the cost of one allocation without contention. */
+async function runSerial(config: Omit<StepConfig, "clients">, durationMs: number): Promise<number[]> {
+  const step = await allocationStep({ ...config, clients: 1 });
+  try {
+    await warmUp(step, 1, 20);
+    return (await runClients(step, 1, { deadline: Date.now() + durationMs, maxPerClient: 20_000 })).latenciesMs;
+  } finally {
+    await step.close();
+  }
+}
+
+function merge(phases: Phase[]): Phase {
+  return {
+    allocations: phases.reduce((n, p) => n + p.allocations, 0),
+    empty: phases.reduce((n, p) => n + p.empty, 0),
+    seconds: phases.reduce((n, p) => n + p.seconds, 0),
+    latenciesMs: phases.flatMap((p) => p.latenciesMs),
+    errors: phases.flatMap((p) => p.errors),
+  };
+}
+
+export async function run(opts: BenchOptions): Promise<BenchResult[]> {
+  const durationMs = opts.quick ? 2_000 : 6_000;
+  const rounds = opts.quick ? 1 : 2;
+  const database = await freshDatabase(opts.postgresUrl, 2);
+  try {
+    const prisma = database.db.prisma;
+    const core = await seedPool(prisma, { name: "alloc-core", pods: PODS });
+    const raw = await seedPool(prisma, { name: "alloc-raw", pods: PODS });
+    const warmupTasks = PROCESSES * CLIENTS_PER_PROCESS * WARMUP_PER_CLIENT * rounds;
+    await seedPendingTasks(prisma, core.pool.id, warmupTasks + (TASKS_PER_SECOND_CEILING * durationMs * rounds) / 1000);
+    await prisma.$executeRawUnsafe(`VACUUM ANALYZE "Task", "Slot", "Pod"`);
+
+    const corePhases: Phase[] = [];
+    const rawPhases: Phase[] = [];
+    for (let round = 0; round < rounds; round++) {
+      // Alternating which goes first, so neither always meets the busier moment of a shared machine.
+      const order = round % 2 === 0 ? (["core", "raw"] as const) : (["raw", "core"] as const);
+      for (const mode of order) {
+        const pool = mode === "core" ? core.pool : raw.pool;
+        opts.log(`${BENCHMARK}: round ${round + 1}/${rounds}, ${mode}, ${PROCESSES}×${CLIENTS_PER_PROCESS} clients for ${durationMs} ms`);
+        const phase = await runPhase({ mode, url: database.url, pool: { id: pool.id, name: pool.name }, maxPerClient: 100_000 }, durationMs);
+        (mode === "core" ? corePhases : rawPhases).push(phase);
+      }
+    }
+    const serial = { core: [] as number[], raw: [] as number[] };
+    for (const mode of ["core", "raw", "core", "raw"] as const) {
+      const pool = mode === "core" ? core.pool : raw.pool;
+      serial[mode].push(...(await runSerial({ mode, url: database.url, pool: { id: pool.id, name: pool.name } }, durationMs / 4)));
+    }
+    const serialCore = summarize(serial.core);
+    const serialRaw = summarize(serial.raw);
+    const c = merge(corePhases);
+    const r = merge(rawPhases);
+    const cl = summarize(c.latenciesMs);
+    const rl = summarize(r.latenciesMs);
+    const coreRate = c.allocations / c.seconds;
+    const rawRate = r.allocations / r.seconds;
+    const errors = [...c.errors, ...r.errors];
+    const details = {
+      processes: PROCESSES,
+      clientsPerProcess: CLIENTS_PER_PROCESS,
+      pods: PODS,
+      slotsPerPod: 3,
+      rounds,
+      secondsPerPhase: durationMs / 1000,
+      core: { allocations: c.allocations, empty: c.empty, latencyMs: cl },
+      raw: { allocations: r.allocations, empty: r.empty, latencyMs: rl },
+      oneClient: { core: serialCore, raw: serialRaw },
+      ...(errors.length ? { errors } : {}),
+    };
+    const rawName = "raw UPDATE…SKIP LOCKED";
+    const whatCoreDoes =
+      "allocateOnce claims the oldest pending task and the best slot (bin-packing sort over the pool's slots), updates slot and task, inserts the audit row, publishes two events; the raw statement only flips one idle slot";
+    return [
+      figure({
+        benchmark: BENCHMARK,
+        name: "throughput (allocate + release loop)",
+        value: coreRate,
+        unit: "alloc/s",
+        baseline: { name: rawName, value: rawRate },
+        target: { on: "value", op: ">=", limit: 1000 },
+        note: `each loop also releases (core: reportTask, a transaction of several statements plus a placement attempt; raw: one UPDATE), so this ratio mixes both; ${PROCESSES * CLIENTS_PER_PROCESS} clients share 2 cores with PostgreSQL`,
+        details,
+      }),
+      figure({
+        benchmark: BENCHMARK,
+        name: "allocation latency p50",
+        value: cl.p50,
+        unit: "ms",
+        baseline: { name: rawName, value: rl.p50 },
+        target: { on: "ratio", op: "<=", limit: 2 },
+        note: whatCoreDoes,
+      }),
+      figure({
+        benchmark: BENCHMARK,
+        name: "allocation latency p50, one client alone",
+        value: serialCore.p50,
+        unit: "ms",
+        baseline: { name: rawName, value: serialRaw.p50 },
+      }),
+      figure({
+        benchmark: BENCHMARK,
+        name: "allocation latency p99",
+        value: cl.p99,
+        unit: "ms",
+        baseline: { name: rawName, value: rl.p99 },
+        target: { on: "value", op: "<", limit: 50 },
+      }),
+    ];
+  } finally {
+    await database.drop();
+  }
+}
