@@ -7,7 +7,8 @@ import pg from "pg";
 import type { CoreContext } from "@berth/core/context";
 import { openDatabase } from "@berth/core/db";
 import { createMemoryEventBus } from "@berth/core/events";
-import { allocateOnce, publishSlotChange, releaseSlotOf } from "@berth/core/slots";
+import { allocateOnce } from "@berth/core/slots";
+import { finishRunningTask } from "@berth/core/tasks";
 
 export interface StepConfig {
   mode: "core" | "raw";
@@ -48,14 +49,9 @@ async function coreStep(config: StepConfig): Promise<AllocationStep> {
   const ctx: CoreContext = { prisma: db.prisma, events: createMemoryEventBus(), now: () => new Date() };
   return {
     allocate: async () => (await allocateOnce(ctx, config.pool))?.taskId ?? null,
-    // What reportTask(succeeded) does, without its placePending: here the next allocation is the loop's to time.
+    // What reportTask(succeeded) does, without placing the next task: here the next allocation is the loop's to time.
     release: async (taskId) => {
-      const slot = await ctx.prisma.$transaction(async (tx) => {
-        const released = await releaseSlotOf(tx, taskId, "succeeded");
-        await tx.task.update({ where: { id: taskId }, data: { status: "succeeded", finishedAt: new Date() } });
-        return released;
-      });
-      if (slot) await publishSlotChange(ctx, slot, "idle", null);
+      if (!(await finishRunningTask(ctx, { taskId, status: "succeeded" }, { placeNext: false }))) throw new Error(`task ${taskId} was not running`);
     },
     close: () => db.close(),
   };

@@ -12,56 +12,11 @@ export interface Placement {
 }
 
 /**
- * Places the oldest pending task of the pool on one idle slot of a Ready pod, in one
- * statement. Rows are claimed with FOR UPDATE SKIP LOCKED, so concurrent allocators (in
- * any number of processes) never take the same task or the same slot; the slot update is
- * guarded by `state = 'idle'` as well. Bin-packing: the Ready pod with the most busy slots
- * first, so that other pods empty out and can be scaled down.
+ * Places the oldest pending task of the pool on one idle slot of a Ready pod, bin-packing, in
+ * one statement with FOR UPDATE SKIP LOCKED: see `berth_allocate` in the slot_functions
+ * migration. It lives in a PL/pgSQL function so that its plan is prepared once per connection.
  */
-const allocateOne = `
-WITH task AS (
-  SELECT t.id, t.type, t."createdAt"
-  FROM "Task" t
-  WHERE t."poolId" = $1::uuid AND t.status = 'pending'
-  ORDER BY t.seq
-  LIMIT 1
-  FOR UPDATE SKIP LOCKED
-), busy AS (
-  SELECT b."podId", count(*) FILTER (WHERE b.state <> 'idle') AS n
-  FROM "Slot" b JOIN "Pod" bp ON bp.id = b."podId"
-  WHERE bp."poolId" = $1::uuid AND bp.phase = 'Ready' AND EXISTS (SELECT 1 FROM task)
-  GROUP BY b."podId"
-), slot AS (
-  SELECT s.id, s.index, p.name AS pod_name
-  FROM "Slot" s
-  JOIN "Pod" p ON p.id = s."podId"
-  JOIN busy ON busy."podId" = s."podId"
-  WHERE p."poolId" = $1::uuid AND p.phase = 'Ready' AND s.state = 'idle'
-  ORDER BY busy.n DESC, p."createdAt", p.name, s.index
-  LIMIT 1
-  FOR UPDATE OF s SKIP LOCKED
-), taken AS (
-  UPDATE "Slot" s
-  SET state = 'running', "taskId" = task.id, "reservedUntil" = NULL, "updatedAt" = now()
-  FROM task, slot
-  WHERE s.id = slot.id AND s.state = 'idle'
-  RETURNING s.id, s.index, s."taskId"
-), started AS (
-  UPDATE "Task" t
-  SET status = 'running', "podName" = slot.pod_name, "slotIndex" = taken.index,
-      "startedAt" = now(), attempts = t.attempts + 1, "updatedAt" = now()
-  FROM taken, slot
-  WHERE t.id = taken."taskId"
-  RETURNING t.id
-), audit AS (
-  INSERT INTO "SlotAssignment" (id, "slotId", "podName", "slotIndex", "taskId")
-  SELECT gen_random_uuid(), taken.id, slot.pod_name, taken.index, taken."taskId" FROM taken, slot
-  RETURNING id
-)
-SELECT task.id AS "taskId", task.type AS "taskType", task."createdAt" AS "createdAt",
-       slot.pod_name AS "podName", taken.index AS "slotIndex",
-       (SELECT count(*) FROM started)::int AS started, (SELECT count(*) FROM audit)::int AS audited
-FROM task, slot, taken`;
+const allocateOne = `SELECT * FROM berth_allocate($1::uuid)`;
 
 type Row = Omit<Placement, "pool"> & { started: number; audited: number };
 

@@ -4,6 +4,7 @@ export {
   tasksByIds,
   listTasks,
   reportTask,
+  finishRunningTask,
   approveTask,
   cancelTask,
   expireReservations,

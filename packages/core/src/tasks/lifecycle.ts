@@ -2,7 +2,7 @@ import type { CoreContext } from "../context.js";
 import type { Prisma, Task, TaskStatus } from "../db/index.js";
 import { ValidationError } from "../errors.js";
 import { placePending } from "../slots/allocate.js";
-import { publishSlotChange, releaseSlotOf, type ReleasedSlot } from "../slots/release.js";
+import { publishSlotChange, releaseSlotCtes, releaseSlotOf, type ReleasedSlot } from "../slots/release.js";
 import { IllegalTransitionError, PayloadTooLargeError, PoolNotFoundError, TaskNotFoundError, TaskNotInScopeError, TaskNotOnPodError } from "./errors.js";
 
 export const MAX_PAYLOAD_BYTES = 64 * 1024;
@@ -86,11 +86,15 @@ async function transition(
 ): Promise<Task> {
   if (!UUID.test(taskId)) throw new TaskNotFoundError(taskId);
   const { task, effects } = await ctx.prisma.$transaction(async (tx) => {
-    const locked = await tx.$queryRawUnsafe<{ id: string }[]>(`SELECT id FROM "Task" WHERE id = $1::uuid FOR UPDATE`, taskId);
-    if (locked.length === 0) throw new TaskNotFoundError(taskId);
-    const current = await tx.task.findUniqueOrThrow({ where: { id: taskId } });
+    const [current] = await tx.$queryRawUnsafe<Task[]>(`SELECT * FROM "Task" WHERE id = $1::uuid FOR UPDATE`, taskId);
+    if (!current) throw new TaskNotFoundError(taskId);
     return apply(tx, current);
   });
+  return afterTransition(ctx, task, effects);
+}
+
+/** Publishes a transition's events and, when a slot was freed, places a pending task on it. */
+async function afterTransition(ctx: CoreContext, task: Task, effects: Effects, placeNext = true): Promise<Task> {
   if (effects.released) await publishSlotChange(ctx, effects.released, "idle", null);
   if (effects.slotState) await publishSlotChange(ctx, effects.slotState.slot, effects.slotState.state, task.id);
   if (effects.assignment && task.podName !== null && task.slotIndex !== null) {
@@ -101,10 +105,8 @@ async function transition(
       action: effects.assignment,
     });
   }
-  if (effects.released) {
-    const pool = await ctx.prisma.pool.findUnique({ where: { id: task.poolId }, select: { id: true, name: true } });
-    if (pool) await placePending(ctx, pool);
-  }
+  // One slot came free, so at most one pending task can take it; the reconcile pass places any others.
+  if (effects.released && placeNext) await placePending(ctx, { id: task.poolId, name: effects.released.pool }, 1);
   return task;
 }
 
@@ -135,6 +137,10 @@ export async function reportTask(ctx: CoreContext, input: ReportTaskInput): Prom
   }
   if (input.output !== undefined && jsonSize(input.output) > MAX_PAYLOAD_BYTES) {
     throw new PayloadTooLargeError(jsonSize(input.output), MAX_PAYLOAD_BYTES);
+  }
+  if ((status === "succeeded" || status === "failed") && input.output !== null && UUID.test(input.taskId)) {
+    const finished = await finishRunningTask(ctx, { ...input, status });
+    if (finished) return finished;
   }
   return transition(ctx, input.taskId, async (tx, task) => {
     if (input.scopePoolId && task.poolId !== input.scopePoolId) throw new TaskNotInScopeError(task.id);
@@ -171,6 +177,60 @@ export async function reportTask(ctx: CoreContext, input: ReportTaskInput): Prom
     }
     throw new IllegalTransitionError(task.id, task.status, status);
   });
+}
+
+/**
+ * The common end of a task, in one statement: a running or applying task placed on the
+ * reporting pod (and in the agent's pool) succeeds or fails, its slot is freed and its audit
+ * record closed. The task's row lock orders it against every other transition. Anything else
+ * (a repeat, a wrong pod, an illegal move) returns null, for `transition` to answer.
+ */
+const FINISH_RUNNING = `
+WITH t AS (
+  UPDATE "Task" t
+  SET status = $2::"TaskStatus", "finishedAt" = $3::timestamp(3), error = $5, "updatedAt" = now(),
+      output = CASE
+        WHEN $4::jsonb IS NULL THEN t.output
+        -- An applied plan keeps its plan beside the apply's result.
+        WHEN t.status = 'applying' AND jsonb_typeof(t.output) = 'object' AND jsonb_typeof($4::jsonb) = 'object' THEN t.output || $4::jsonb
+        ELSE $4::jsonb
+      END
+  WHERE t.id = $1::uuid AND t.status IN ('running', 'applying') AND t."podName" IS NOT NULL
+    AND ($6::text IS NULL OR t."podName" = $6::text) AND ($7::uuid IS NULL OR t."poolId" = $7::uuid)
+  RETURNING t.*
+), ${releaseSlotCtes("SELECT id FROM t", "$8::text")}
+SELECT t.*, freed.pod AS "freedPod", freed.index AS "freedIndex", freed.pool AS "freedPool" FROM t LEFT JOIN freed ON true`;
+
+type FinishedRow = Task & { freedPod: string | null; freedIndex: number | null; freedPool: string | null };
+
+/**
+ * `reportTask` for a task that ends, in one statement when the task is running or applying
+ * on the reporting pod; null otherwise (`reportTask` then answers with the full rules).
+ * `placeNext: false` leaves the freed slot for the caller to fill.
+ */
+export async function finishRunningTask(
+  ctx: CoreContext,
+  input: ReportTaskInput & { status: "succeeded" | "failed" },
+  { placeNext = true } = {},
+): Promise<Task | null> {
+  const status = input.status;
+  const output = input.output === undefined ? null : JSON.stringify(input.output);
+  const error = status === "failed" ? errorText(input.output) : null;
+  const [row] = await ctx.prisma.$queryRawUnsafe<FinishedRow[]>(
+    FINISH_RUNNING,
+    input.taskId,
+    status,
+    ctx.now(),
+    output,
+    error,
+    input.pod ?? null,
+    input.scopePoolId ?? null,
+    status,
+  );
+  if (!row) return null;
+  const { freedPod, freedIndex, freedPool, ...task } = row;
+  const released = freedPod !== null && freedIndex !== null && freedPool !== null ? { pod: freedPod, index: freedIndex, pool: freedPool } : undefined;
+  return afterTransition(ctx, task, released ? { released } : {}, placeNext);
 }
 
 const isObject = (v: unknown): v is Record<string, Prisma.InputJsonValue> => typeof v === "object" && v !== null && !Array.isArray(v);
