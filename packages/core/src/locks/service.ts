@@ -27,7 +27,10 @@ export function createLockService(backend: LockBackend, replicaId: string): Lock
   const held = new Set<Lock>();
 
   function handle(key: string, ttlMs: number, taken: Awaited<ReturnType<LockBackend["tryAcquire"]>> & object, autoExtend: boolean): Lock {
-    const controller = new AbortController();
+    // Made on first use of `signal`: creating an AbortSignal costs more than the rest of an
+    // acquisition, and most holders never look at it.
+    let controller: AbortController | undefined;
+    let lostWith: LockLostError | undefined;
     let expiresAt = taken.expiresAt;
     let released = false;
     let extendTimer: NodeJS.Timeout | undefined;
@@ -49,7 +52,8 @@ export function createLockService(backend: LockBackend, replicaId: string): Lock
       if (released) return;
       finish();
       lockLostTotal.inc({ key, reason });
-      controller.abort(new LockLostError(key, taken.fencingToken, reason));
+      lostWith = new LockLostError(key, taken.fencingToken, reason);
+      controller?.abort(lostWith);
     };
     // The lock may have expired at the store once its ttl has run out since we asked for it,
     // so the holder is told then, even if nobody calls extend.
@@ -67,10 +71,14 @@ export function createLockService(backend: LockBackend, replicaId: string): Lock
       get expiresAt() {
         return expiresAt;
       },
-      signal: controller.signal,
+      get signal() {
+        controller ??= new AbortController();
+        if (lostWith && !controller.signal.aborted) controller.abort(lostWith);
+        return controller.signal;
+      },
       async extend(ttl = ttlMs) {
         checkDuration("ttlMs", ttl, 1);
-        if (controller.signal.aborted) throw controller.signal.reason;
+        if (lostWith) throw lostWith;
         if (released) throw new LockLostError(key, taken.fencingToken, "gone");
         const requestedAt = Date.now();
         const result = await backend.extend(key, taken.value, ttl);
@@ -81,7 +89,7 @@ export function createLockService(backend: LockBackend, replicaId: string): Lock
           return;
         }
         lose(result);
-        throw controller.signal.reason ?? new LockLostError(key, taken.fencingToken, result);
+        throw lostWith ?? new LockLostError(key, taken.fencingToken, result);
       },
       async release() {
         if (released) return false;

@@ -121,6 +121,18 @@ describe.each(makers.filter(([, available]) => available).map(([name, , make]) =
     expect(lock!.signal.aborted).toBe(true);
   });
 
+  it("a holder listening on the signal before the loss hears the abort once, with the reason", async () => {
+    const lock = await f.a.acquire(key("listened"), 5000);
+    const heard: unknown[] = [];
+    lock!.signal.addEventListener("abort", () => heard.push(lock!.signal.reason));
+    expect(lock!.signal.aborted).toBe(false);
+    await f.loseBehindBack(key("listened"));
+    await expect(lock!.extend()).rejects.toMatchObject({ reason: "gone" });
+    await expect(lock!.extend()).rejects.toMatchObject({ reason: "gone" });
+    expect(heard).toHaveLength(1);
+    expect(heard[0]).toMatchObject({ name: "LockLostError", key: key("listened"), reason: "gone" });
+  });
+
   it("extend pushes the expiry forward while the lock is held", async () => {
     const lock = await f.a.acquire(key("extend"), 1000);
     const before = lock!.expiresAt.getTime();
