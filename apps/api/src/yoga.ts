@@ -9,6 +9,7 @@ import { httpRoutes, type HttpRoutes } from "./http.js";
 import { queryLimits, requestBodyLimit } from "./limits.js";
 import { schema as berthSchema } from "./schema/index.js";
 import type { Services } from "./services.js";
+import { sharedSubscriptions } from "./shared-subscriptions.js";
 import { withUploads } from "./upload-route.js";
 
 /** What the node server adds to each request's context (absent under `yoga.fetch`). */
@@ -52,6 +53,7 @@ export function createBerthYoga(services: Services, options: BerthYogaOptions = 
       useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
       requestBodyLimit(api.maxRequestBytes),
       ...queryLimits(api),
+      sharedSubscriptions(),
       ...(options.plugins ?? []),
     ],
   });
