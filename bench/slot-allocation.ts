@@ -131,7 +131,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
         unit: "alloc/s",
         baseline: { name: rawName, value: rawRate },
         target: { on: "value", op: ">=", limit: 1000 },
-        note: `each loop also releases (core: reportTask, a transaction of several statements plus a placement attempt; raw: one UPDATE), so this ratio mixes both; ${PROCESSES * CLIENTS_PER_PROCESS} clients share 2 cores with PostgreSQL`,
+        note: `each loop also releases (core: finishRunningTask, the one statement reportTask(succeeded) runs, which ends the task, frees the slot and closes its audit record; raw: one UPDATE), so this ratio mixes both; ${PROCESSES * CLIENTS_PER_PROCESS} clients share 2 cores with PostgreSQL`,
         details,
       }),
       figure({

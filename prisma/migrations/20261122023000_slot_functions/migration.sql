@@ -64,3 +64,57 @@ $$;
 -- The queue of pending tasks, per pool in submission order: allocation reads its head. Only
 -- pending rows are in it, so the head is found without walking past finished tasks.
 CREATE INDEX "Task_pending_queue_idx" ON "Task" ("poolId", (seq::bigint)) WHERE status = 'pending';
+
+-- Frees the slot a task holds and closes its audit record, in one statement: the slot's next
+-- holder can only take it once this commits, so its assignment always comes after this
+-- release in the audit sequence. No row when the task holds no slot.
+CREATE FUNCTION berth_release_slot(task_id uuid, note text)
+RETURNS TABLE (pod text, index integer, pool text)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+BEGIN
+  RETURN QUERY
+  WITH freed AS (
+    UPDATE "Slot" s SET state = 'idle', "taskId" = NULL, "reservedUntil" = NULL, "updatedAt" = now()
+    FROM "Pod" p JOIN "Pool" pl ON pl.id = p."poolId"
+    WHERE s."taskId" = task_id AND p.id = s."podId"
+    RETURNING p.name AS pod_name, s.index AS slot_index, pl.name AS pool_name
+  ), closed AS (
+    UPDATE "SlotAssignment" a SET "releasedAt" = now(), "releaseNote" = note,
+      "releasedSeq" = nextval(pg_get_serial_sequence('"SlotAssignment"', 'assignedSeq'))
+    WHERE a."taskId" = task_id AND a."releasedAt" IS NULL
+    RETURNING a.id
+  )
+  SELECT freed.pod_name::text, freed.slot_index::integer, freed.pool_name::text FROM freed;
+END
+$$;
+
+-- The common end of a task: a running or applying task placed on the reporting pod (and in
+-- the agent's pool, when one is given) succeeds or fails, its slot is freed and its audit
+-- record closed. The task's row lock orders this against every other transition. No row when
+-- the task is in any other state or elsewhere (the caller then applies the full rules).
+CREATE FUNCTION berth_finish_task(task_id uuid, new_status "TaskStatus", finished_at timestamp(3), new_output jsonb, new_error text, on_pod text, in_pool uuid)
+RETURNS TABLE (task "Task", "freedPod" text, "freedIndex" integer, "freedPool" text)
+LANGUAGE plpgsql AS $$
+DECLARE
+  ended "Task";
+  freed record;
+BEGIN
+  UPDATE "Task" t
+  SET status = new_status, "finishedAt" = finished_at, error = new_error, "updatedAt" = now(),
+      output = CASE
+        WHEN new_output IS NULL THEN t.output
+        -- An applied plan keeps its plan beside the apply's result.
+        WHEN t.status = 'applying' AND jsonb_typeof(t.output) = 'object' AND jsonb_typeof(new_output) = 'object' THEN t.output || new_output
+        ELSE new_output
+      END
+  WHERE t.id = task_id AND t.status IN ('running', 'applying') AND t."podName" IS NOT NULL
+    AND (on_pod IS NULL OR t."podName" = on_pod) AND (in_pool IS NULL OR t."poolId" = in_pool)
+  RETURNING t.* INTO ended;
+  IF NOT FOUND THEN
+    RETURN;
+  END IF;
+  SELECT r.pod, r.index, r.pool INTO freed FROM berth_release_slot(task_id, new_status::text) r;
+  RETURN QUERY SELECT ended, freed.pod, freed.index, freed.pool;
+END
+$$;

@@ -9,39 +9,21 @@ export interface ReleasedSlot {
   index: number;
 }
 
-/** Closes the open audit record of the tasks `tasks` (ids, or a SELECT of ids) with the release note `note`. */
-const closeAssignmentSql = (tasks: string, note: string) => `
-  UPDATE "SlotAssignment" SET "releasedAt" = now(), "releaseNote" = ${note},
-    "releasedSeq" = nextval(pg_get_serial_sequence('"SlotAssignment"', 'assignedSeq'))
-  WHERE "taskId" IN (${tasks}) AND "releasedAt" IS NULL`;
-
-/**
- * Frees the slot of the tasks `tasks` (ids, or a SELECT of ids) and closes their audit
- * records, in the statement these CTEs join: rows named `freed` (pod, index, pool). The
- * slot's next holder can only take it once this commits, so its assignment always comes
- * after this release in the audit sequence.
- */
-export const releaseSlotCtes = (tasks: string, note: string) => `
-freed AS (
-  UPDATE "Slot" s SET state = 'idle', "taskId" = NULL, "reservedUntil" = NULL, "updatedAt" = now()
-  FROM "Pod" p JOIN "Pool" pl ON pl.id = p."poolId"
-  WHERE s."taskId" IN (${tasks}) AND p.id = s."podId"
-  RETURNING p.name AS pod, s.index, pl.name AS pool
-), closed AS (${closeAssignmentSql(tasks, note)}
-  RETURNING id
-)`;
-
-const RELEASE = `WITH ${releaseSlotCtes("$1::uuid", "$2")} SELECT pod, index, pool FROM freed`;
-
-/** Frees the slot a task holds (inside the caller's transaction) and closes its audit record. */
+/** Frees the slot a task holds (inside the caller's transaction) and closes its audit record, in one statement: `berth_release_slot`. */
 export async function releaseSlotOf(tx: Tx, taskId: string, note: string): Promise<ReleasedSlot | null> {
-  const rows = await tx.$queryRawUnsafe<ReleasedSlot[]>(RELEASE, taskId, note);
+  const rows = await tx.$queryRawUnsafe<ReleasedSlot[]>(`SELECT pod, index, pool FROM berth_release_slot($1::uuid, $2)`, taskId, note);
   return rows[0] ?? null;
 }
 
 /** Closes the task's open audit record; call while holding the slot's row lock. */
 export async function closeAssignment(tx: Tx, taskId: string, note: string): Promise<void> {
-  await tx.$executeRawUnsafe(closeAssignmentSql("$1::uuid", "$2"), taskId, note);
+  await tx.$executeRawUnsafe(
+    `UPDATE "SlotAssignment" SET "releasedAt" = now(), "releaseNote" = $2,
+       "releasedSeq" = nextval(pg_get_serial_sequence('"SlotAssignment"', 'assignedSeq'))
+     WHERE "taskId" = $1::uuid AND "releasedAt" IS NULL`,
+    taskId,
+    note,
+  );
 }
 
 export async function publishSlotChange(

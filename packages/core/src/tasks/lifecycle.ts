@@ -2,7 +2,7 @@ import type { CoreContext } from "../context.js";
 import type { Prisma, Task, TaskStatus } from "../db/index.js";
 import { ValidationError } from "../errors.js";
 import { placePending } from "../slots/allocate.js";
-import { publishSlotChange, releaseSlotCtes, releaseSlotOf, type ReleasedSlot } from "../slots/release.js";
+import { publishSlotChange, releaseSlotOf, type ReleasedSlot } from "../slots/release.js";
 import { IllegalTransitionError, PayloadTooLargeError, PoolNotFoundError, TaskNotFoundError, TaskNotInScopeError, TaskNotOnPodError } from "./errors.js";
 
 export const MAX_PAYLOAD_BYTES = 64 * 1024;
@@ -179,27 +179,10 @@ export async function reportTask(ctx: CoreContext, input: ReportTaskInput): Prom
   });
 }
 
-/**
- * The common end of a task, in one statement: a running or applying task placed on the
- * reporting pod (and in the agent's pool) succeeds or fails, its slot is freed and its audit
- * record closed. The task's row lock orders it against every other transition. Anything else
- * (a repeat, a wrong pod, an illegal move) returns null, for `transition` to answer.
- */
+/** The common end of a task in one round trip: `berth_finish_task` (slot_functions migration). */
 const FINISH_RUNNING = `
-WITH t AS (
-  UPDATE "Task" t
-  SET status = $2::"TaskStatus", "finishedAt" = $3::timestamp(3), error = $5, "updatedAt" = now(),
-      output = CASE
-        WHEN $4::jsonb IS NULL THEN t.output
-        -- An applied plan keeps its plan beside the apply's result.
-        WHEN t.status = 'applying' AND jsonb_typeof(t.output) = 'object' AND jsonb_typeof($4::jsonb) = 'object' THEN t.output || $4::jsonb
-        ELSE $4::jsonb
-      END
-  WHERE t.id = $1::uuid AND t.status IN ('running', 'applying') AND t."podName" IS NOT NULL
-    AND ($6::text IS NULL OR t."podName" = $6::text) AND ($7::uuid IS NULL OR t."poolId" = $7::uuid)
-  RETURNING t.*
-), ${releaseSlotCtes("SELECT id FROM t", "$8::text")}
-SELECT t.*, freed.pod AS "freedPod", freed.index AS "freedIndex", freed.pool AS "freedPool" FROM t LEFT JOIN freed ON true`;
+SELECT (f.task).*, f."freedPod", f."freedIndex", f."freedPool"
+FROM berth_finish_task($1::uuid, $2::"TaskStatus", $3::timestamp(3), $4::jsonb, $5, $6, $7::uuid) f`;
 
 type FinishedRow = Task & { freedPod: string | null; freedIndex: number | null; freedPool: string | null };
 
@@ -225,7 +208,6 @@ export async function finishRunningTask(
     error,
     input.pod ?? null,
     input.scopePoolId ?? null,
-    status,
   );
   if (!row) return null;
   const { freedPod, freedIndex, freedPool, ...task } = row;
