@@ -93,6 +93,12 @@ export function exposeExpectedErrors(error: unknown, message: string): Error {
   const original = error instanceof GraphQLError ? error.originalError : error;
   const kind = errorTypes.kindOf(original);
   if (error instanceof GraphQLError && original instanceof Error && kind) {
+    // The same error, given its code: yoga logs every error its mask replaces as an unexpected
+    // one, with a stack, and an invalid key or an unknown pool is not that.
+    if (error.message === original.message) {
+      (error.extensions as Record<string, unknown>).code = CODES[kind];
+      return error;
+    }
     return new GraphQLError(original.message, { nodes: error.nodes, path: error.path, extensions: { code: CODES[kind] } });
   }
   if (error instanceof GraphQLError && !original) return error;

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { redisAvailable, REDIS_URL } from "../../../packages/core/test/support/services.js";
 import { createServices, RedisUnavailableError } from "../src/services.js";
 import { loadConfig } from "@berth/core/cluster";
@@ -46,7 +46,11 @@ describe.each(backends)("health, readiness and metrics (%s)", (backend) => {
     expect((await api.fetch("/healthz")).status).toBe(200);
 
     // An unexpected failure reaches the client masked: no driver message, no stack.
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
     const masked = await api.gql("{ cluster { mode } }");
+    // ...and is logged on the server, where an operator can see what it was.
+    expect(logged).toHaveBeenCalled();
+    logged.mockRestore();
     expect(masked.errors?.map((e) => e.message)).toEqual(["Unexpected error."]);
     expect(JSON.stringify(masked)).not.toMatch(/PGlite|pool|stack|prisma/i);
   });
