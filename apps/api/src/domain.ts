@@ -7,7 +7,7 @@ import type { PrismaClient } from "@berth/core/db";
 import { builtinCronJobs, createCronScheduler, type CronScheduler } from "@berth/core/cron";
 import type { EventBus } from "@berth/core/events";
 import { createMemoryLockService, createRedisLockService, type LockService } from "@berth/core/locks";
-import { PoolController } from "@berth/core/pools";
+import { PoolController, checkReconcilePass } from "@berth/core/pools";
 import { createRuntime, type PodRuntime } from "@berth/core/runtime";
 import { createStorage, type StorageService } from "@berth/core/storage";
 import { expireReservations } from "@berth/core/tasks";
@@ -88,10 +88,8 @@ export async function openDomain(
   });
   for (const job of builtinCronJobs({
     reconcileSchedule: config.reconcileSchedule,
-    reconcile: async () => {
-      const reports = await pools.reconcileAll();
-      return { pools: reports.length, errors: reports.flatMap((r) => r.errors) };
-    },
+    // A pass with errors in any pool is recorded as a failed run, with the reasons.
+    reconcile: async () => ({ pools: checkReconcilePass(await pools.reconcileAll()).length }),
     expireReservations: async () => ({ expired: (await expireReservations(core)).length }),
     pruneHistory: async () => ({ pruned: await cron.pruneHistory() }),
   })) {

@@ -42,6 +42,39 @@ export interface ReconcileReport {
   errors: string[];
 }
 
+const emptyReport = (pool: Pool): ReconcileReport => ({
+  pool: pool.name,
+  decision: { kind: "none", fromPods: 0, toPods: 0, create: 0, remove: [], utilization: 0, reason: "" },
+  created: [],
+  deleted: [],
+  returnedToReady: [],
+  lost: [],
+  expired: 0,
+  errors: [],
+});
+
+/**
+ * A reconcile pass that could not do all its work in some pools (a runtime that refused, a
+ * pod that could not be listed or deleted). Thrown after every pool had its pass, so that the
+ * cron run that ran it is recorded as failed, with the reasons, instead of as a success.
+ */
+export class ReconcilePassError extends Error {
+  override readonly name = "ReconcilePassError";
+  constructor(
+    readonly failed: { pool: string; errors: string[] }[],
+    readonly pools: number,
+  ) {
+    super(`${failed.length} of ${pools} pool(s) not fully reconciled: ${failed.map((f) => `${f.pool}: ${f.errors.join("; ")}`).join(" | ")}`.slice(0, 2000));
+  }
+}
+
+/** The reports of a whole pass, or a ReconcilePassError when any pool's pass had errors. */
+export function checkReconcilePass(reports: ReconcileReport[]): ReconcileReport[] {
+  const failed = reports.filter((r) => r.errors.length > 0).map((r) => ({ pool: r.pool, errors: r.errors }));
+  if (failed.length > 0) throw new ReconcilePassError(failed, reports.length);
+  return reports;
+}
+
 const runtimeSpec = (pool: Pool): RuntimePoolSpec => ({
   name: pool.name,
   namespace: pool.namespace,
@@ -167,7 +200,10 @@ export class PoolController {
   async reconcileAll(): Promise<ReconcileReport[]> {
     const pools = await this.ctx.prisma.pool.findMany({ orderBy: { name: "asc" } });
     const reports: ReconcileReport[] = [];
-    for (const pool of pools) reports.push(await this.reconcilePool(pool));
+    for (const pool of pools) {
+      // One pool's failure must not keep the pools after it from their pass.
+      reports.push(await this.reconcilePool(pool).catch((error: unknown) => ({ ...emptyReport(pool), errors: [(error as Error)?.message ?? String(error)] })));
+    }
     return reports;
   }
 
@@ -177,16 +213,7 @@ export class PoolController {
    */
   async reconcilePool(pool: Pool): Promise<ReconcileReport> {
     const started = process.hrtime.bigint();
-    const report: ReconcileReport = {
-      pool: pool.name,
-      decision: { kind: "none", fromPods: 0, toPods: 0, create: 0, remove: [], utilization: 0, reason: "" },
-      created: [],
-      deleted: [],
-      returnedToReady: [],
-      lost: [],
-      expired: 0,
-      errors: [],
-    };
+    const report = emptyReport(pool);
     await this.observeRuntime(pool, report);
     const lost = await detectLostPods(this.ctx, {
       poolId: pool.id,

@@ -1,4 +1,4 @@
-export { PoolController, type PoolControllerOptions, type ReconcileReport, type ScaleResult } from "./controller.js";
+export { PoolController, ReconcilePassError, checkReconcilePass, type PoolControllerOptions, type ReconcileReport, type ScaleResult } from "./controller.js";
 export {
   decideScaling,
   selectPodsToRemove,
