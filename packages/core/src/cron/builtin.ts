@@ -9,11 +9,17 @@ export interface BuiltinCronCallbacks {
   reconcileSchedule?: string;
 }
 
+/**
+ * A dead replica's lock holds a job back until it expires; the holder extends it every third
+ * of this while it runs. Short, so the pool jobs resume within seconds after a crash.
+ */
+export const BUILTIN_LOCK_TTL_MS = 10_000;
+
 /** Berth's own jobs; the owners of pools, slots and history pass the work itself. */
 export function builtinCronJobs(callbacks: BuiltinCronCallbacks): CronJobDefinition[] {
   return [
-    defineCronJob({ name: "reconcile-pools", schedule: callbacks.reconcileSchedule ?? "*/5 * * * * *", run: (ctx) => callbacks.reconcile(ctx) }),
-    defineCronJob({ name: "expire-reservations", schedule: "*/30 * * * * *", run: (ctx) => callbacks.expireReservations(ctx) }),
+    defineCronJob({ name: "reconcile-pools", schedule: callbacks.reconcileSchedule ?? "*/5 * * * * *", lockTtl: BUILTIN_LOCK_TTL_MS, run: (ctx) => callbacks.reconcile(ctx) }),
+    defineCronJob({ name: "expire-reservations", schedule: "*/30 * * * * *", lockTtl: BUILTIN_LOCK_TTL_MS, run: (ctx) => callbacks.expireReservations(ctx) }),
     defineCronJob({ name: "prune-cron-history", schedule: "0 */10 * * * *", run: (ctx) => callbacks.pruneHistory(ctx) }),
   ];
 }
