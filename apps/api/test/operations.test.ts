@@ -104,6 +104,15 @@ describe(`the contract's operations on ${backend}`, () => {
     expect(tooBig.__typename).toBe("ValidationError");
     const unknownPool = await mutation("SubmitTask", "submitTask", { input: { pool: "nope", type: "plan" } });
     expect(unknownPool.__typename).toBe("NotFoundError");
+
+    // A client retrying with an idempotency key gets its first task back; reusing the key for another task is a conflict.
+    const keyed = { pool: "web", type: "plan", payload: { durationMs: 5 }, idempotencyKey: "retry-1" };
+    const once = await mutation("SubmitTask", "submitTask", { input: keyed });
+    const twice = await mutation("SubmitTask", "submitTask", { input: keyed });
+    expect((twice.data as { id: string }).id).toBe((once.data as { id: string }).id);
+    const reused = await mutation("SubmitTask", "submitTask", { input: { ...keyed, type: "apply" } });
+    expect(reused).toMatchObject({ __typename: "ConflictError", message: expect.stringContaining("retry-1") });
+    await mutation("CancelTask", "cancelTask", { id: (once.data as { id: string }).id });
   });
 
   it("Task, Tasks, ReportTask, ApproveTask: plan_and_apply reserves the slot and applies on the same pod and slot", async () => {

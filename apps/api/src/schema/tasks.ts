@@ -59,6 +59,10 @@ const SubmitTaskInput = builder.inputType("SubmitTaskInput", {
     pool: t.string({ required: true }),
     type: t.string({ required: true, description: "plan, apply, plan_and_apply or any name (1-64 of letters, digits, _ . : -)." }),
     payload: t.field({ type: "JSON", description: "Up to 64 KiB of JSON. The demo agent honours {durationMs, fail}." }),
+    idempotencyKey: t.string({
+      description:
+        "Makes a retry safe: while a task submitted with this key exists in the pool, submitting the same type and payload with it again returns that task; another type or payload is a ConflictError. 1-128 printable ASCII characters.",
+    }),
   }),
 });
 
@@ -84,7 +88,7 @@ builder.mutationFields((t) => ({
     type: TaskRef,
     errors: {},
     args: { input: t.arg({ type: SubmitTaskInput, required: true }) },
-    resolve: (_r, { input }, ctx) => submitTask(ctx.services.core, { pool: input.pool, type: input.type, payload: input.payload ?? undefined }),
+    resolve: (_r, { input }, ctx) => submitTask(ctx.services.core, { pool: input.pool, type: input.type, payload: input.payload ?? undefined, idempotencyKey: input.idempotencyKey }),
   }),
   approveTask: t.field({
     type: TaskRef,

@@ -43,3 +43,13 @@ export class TaskNotInScopeError extends ForbiddenError {
     super(`task ${taskId} belongs to a pool this token may not act for`);
   }
 }
+
+/** A retried submission (same idempotency key, same pool) that asks for a different task. */
+export class IdempotencyKeyReusedError extends ConflictError {
+  constructor(
+    readonly key: string,
+    readonly taskId: string,
+  ) {
+    super(`idempotency key ${JSON.stringify(key)} was used for task ${taskId}, which has another type or payload`);
+  }
+}

@@ -3,7 +3,7 @@ import type { Prisma, Task, TaskStatus } from "../db/index.js";
 import { ValidationError } from "../errors.js";
 import { placePending } from "../slots/allocate.js";
 import { publishSlotChange, releaseSlotOf, type ReleasedSlot } from "../slots/release.js";
-import { IllegalTransitionError, PayloadTooLargeError, PoolNotFoundError, TaskNotFoundError, TaskNotInScopeError, TaskNotOnPodError } from "./errors.js";
+import { IdempotencyKeyReusedError, IllegalTransitionError, PayloadTooLargeError, PoolNotFoundError, TaskNotFoundError, TaskNotInScopeError, TaskNotOnPodError } from "./errors.js";
 
 export const MAX_PAYLOAD_BYTES = 64 * 1024;
 const TERMINAL: TaskStatus[] = ["succeeded", "failed", "cancelled", "expired"];
@@ -15,6 +15,31 @@ export interface SubmitTaskInput {
   pool: string;
   type: string;
   payload?: unknown;
+  /**
+   * Makes a retried submission safe: while the first task with this key exists in the pool,
+   * submitting again with the same type and payload returns it instead of creating another.
+   */
+  idempotencyKey?: string | null;
+}
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
+
+/** JSON with object keys sorted, so that payloads equal as values compare equal as text. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+    return `{${entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+/** The task an earlier submission with `key` created, if it asked for the same thing; throws if it asked for something else. */
+async function earlierSubmission(ctx: CoreContext, poolId: string, key: string, type: string, payload: unknown): Promise<Task | null> {
+  const earlier = await ctx.prisma.task.findUnique({ where: { poolId_idempotencyKey: { poolId, idempotencyKey: key } } });
+  if (!earlier) return null;
+  if (earlier.type !== type || canonicalJson(earlier.payload) !== canonicalJson(payload)) throw new IdempotencyKeyReusedError(key, earlier.id);
+  return earlier;
 }
 
 function jsonSize(value: unknown): number {
@@ -30,9 +55,25 @@ export async function submitTask(ctx: CoreContext, input: SubmitTaskInput, limit
   const payload = input.payload ?? {};
   const size = jsonSize(payload);
   if (size > limits.maxPayloadBytes) throw new PayloadTooLargeError(size, limits.maxPayloadBytes);
+  const key = input.idempotencyKey ?? null;
+  if (key !== null && !IDEMPOTENCY_KEY.test(key)) {
+    throw new ValidationError("idempotencyKey", "idempotencyKey must be 1-128 printable ASCII characters without spaces");
+  }
   const pool = await ctx.prisma.pool.findUnique({ where: { name: input.pool }, select: { id: true, name: true } });
   if (!pool) throw new PoolNotFoundError(input.pool);
-  const task = await ctx.prisma.task.create({ data: { poolId: pool.id, type, payload: payload as Prisma.InputJsonValue } });
+  if (key !== null) {
+    const earlier = await earlierSubmission(ctx, pool.id, key, type, payload);
+    if (earlier) return earlier;
+  }
+  let task: Task;
+  try {
+    task = await ctx.prisma.task.create({ data: { poolId: pool.id, type, payload: payload as Prisma.InputJsonValue, idempotencyKey: key } });
+  } catch (error) {
+    // A concurrent submission with the same key won the insert: answer as a retry would be.
+    const earlier = key !== null && (error as { code?: string }).code === "P2002" ? await earlierSubmission(ctx, pool.id, key, type, payload) : null;
+    if (earlier) return earlier;
+    throw error;
+  }
   // The task exists now: a failed placement must not tell the client it was not submitted (a
   // retry would submit it twice). It stays pending; the next release or reconcile places it.
   const placed = await placePending(ctx, pool, 10).catch(() => []);

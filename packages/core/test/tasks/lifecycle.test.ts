@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { approveTask, cancelTask, expireReservations, getTask, IllegalTransitionError, PayloadTooLargeError, PoolNotFoundError, reportTask, submitTask, TaskNotFoundError, TaskNotOnPodError } from "../../src/tasks/index.js";
+import { approveTask, cancelTask, expireReservations, getTask, IdempotencyKeyReusedError, IllegalTransitionError, PayloadTooLargeError, PoolNotFoundError, reportTask, submitTask, TaskNotFoundError, TaskNotOnPodError } from "../../src/tasks/index.js";
 import { ValidationError } from "../../src/errors.js";
 import { backends } from "../support/databases.js";
 import { openCore, seedPool, type CoreHarness } from "../support/core.js";
@@ -168,5 +168,36 @@ describe.each(backends)("task lifecycle on %s", (backend) => {
     expect(await getTask(h.ctx, task.id)).toMatchObject({ status: "failed", error: "boom" });
     await expect(reportTask(h.ctx, { taskId: task.id, pod: task.podName!, status: "succeeded" })).rejects.toBeInstanceOf(IllegalTransitionError);
     await expect(cancelTask(h.ctx, task.id)).rejects.toBeInstanceOf(IllegalTransitionError);
+  });
+
+  it("a retried submission with the same idempotency key returns the first task; nothing is created twice", async () => {
+    await seedPool(h.ctx, "web", 1, 3);
+    await seedPool(h.ctx, "batch", 1, 3);
+    const first = await submitTask(h.ctx, { pool: "web", type: "plan", payload: { a: 1, b: [1, { c: 2 }] }, idempotencyKey: "order-42" });
+    // Equal as JSON values (keys in another order): the same submission.
+    const again = await submitTask(h.ctx, { pool: "web", type: "plan", payload: { b: [1, { c: 2 }], a: 1 }, idempotencyKey: "order-42" });
+    expect(again.id).toBe(first.id);
+    // The same key in another pool is another task.
+    const elsewhere = await submitTask(h.ctx, { pool: "batch", type: "plan", payload: { a: 1, b: [1, { c: 2 }] }, idempotencyKey: "order-42" });
+    expect(elsewhere.id).not.toBe(first.id);
+    expect(await h.ctx.prisma.task.count()).toBe(2);
+
+    const before = await snapshot();
+    const reused = await submitTask(h.ctx, { pool: "web", type: "plan", payload: { a: 2 }, idempotencyKey: "order-42" }).catch((e: unknown) => e);
+    expect(reused).toBeInstanceOf(IdempotencyKeyReusedError);
+    expect(reused).toMatchObject({ kind: "conflict", taskId: first.id });
+    await expect(submitTask(h.ctx, { pool: "web", type: "apply", payload: { a: 1, b: [1, { c: 2 }] }, idempotencyKey: "order-42" })).rejects.toBeInstanceOf(IdempotencyKeyReusedError);
+    for (const bad of ["", "has space", "x".repeat(129), "naïve"]) {
+      await expect(submitTask(h.ctx, { pool: "web", type: "plan", idempotencyKey: bad })).rejects.toMatchObject({ kind: "validation", field: "idempotencyKey" });
+    }
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it("concurrent submissions with one idempotency key create one task and all get it", async () => {
+    await seedPool(h.ctx, "web", 1, 3);
+    const results = await Promise.all(Array.from({ length: 12 }, () => submitTask(h.ctx, { pool: "web", type: "plan", payload: { n: 1 }, idempotencyKey: "burst" })));
+    expect(new Set(results.map((t) => t.id)).size).toBe(1);
+    expect(await h.ctx.prisma.task.count()).toBe(1);
+    expect((await h.ctx.prisma.slot.findMany({ where: { state: "running" } })).length).toBe(1);
   });
 });
