@@ -140,7 +140,7 @@ describe.skipIf(!postgresAvailable || !redisAvailable)("kill -9 of an API replic
     console.info(
       `kill-replica: replicas up in ${startupMs} ms, load from ${loadStarted - started} ms; killed ${victim.name} ${killAt - loadStarted} ms into the load; ${survivor.name} took the reconcile lock over after ${
         takeover?.startedAt ? takeover.startedAt.getTime() - killAt : "?"
-      } ms; tasks ${JSON.stringify(account.byStatus)} (${work.acked.size} acknowledged, ${work.ambiguous.size} ambiguous, ${account.ambiguousCreated} of those created); ` +
+      } ms; tasks ${JSON.stringify(account.byStatus)} (${work.acked.size} acknowledged, ${work.retried.size} retried with their idempotency key, ${work.ambiguous.size} still unanswered, ${account.ambiguousCreated} of those created); ` +
         `interrupted run rows: ${interrupted.map((r) => `${r.scheduledAt.toISOString()} token ${r.fencingToken}`).join(", ")}`,
     );
   }, 200_000);
@@ -204,6 +204,9 @@ describe.skipIf(!postgresAvailable || !redisAvailable)("kill -9 of an API replic
     expect(account.total).toBe(work.acked.size + account.ambiguousCreated);
     expect(account.byStatus).toEqual({ succeeded: account.total });
     expect(work.acked.size).toBeGreaterThan(30);
+    // A lost answer was retried with the same key: answered in the end, and never a second task.
+    expect(work.ambiguous.size).toBe(0);
+    expect([...work.retried].filter((ref) => !work.acked.has(ref))).toEqual([]);
   });
 
   it("no fire time ran twice: one run row per (job, fire time), one start announced per run, and every announced start has its row", () => {

@@ -116,7 +116,7 @@ describe.skipIf(!postgresAvailable)("every PostgreSQL connection of the API term
       twice = await fireTimesRunTwice(c);
     });
     console.info(
-      `pg-terminate: ${terminated.join(" + ")} backends terminated; ${failedDuringFault} of ${client.log.length} client calls failed; first success ${recoveries.join(" and ")} ms after each termination; tasks ${JSON.stringify(account.byStatus)} (${work.acked.size} acknowledged, ${work.ambiguous.size} ambiguous, ${account.ambiguousCreated} of those created)`,
+      `pg-terminate: ${terminated.join(" + ")} backends terminated; ${failedDuringFault} of ${client.log.length} client calls failed; first success ${recoveries.join(" and ")} ms after each termination; tasks ${JSON.stringify(account.byStatus)} (${work.acked.size} acknowledged, ${work.retried.size} retried with their idempotency key, ${work.ambiguous.size} still unanswered, ${account.ambiguousCreated} of those created)`,
     );
   }, 200_000);
 
@@ -159,6 +159,9 @@ describe.skipIf(!postgresAvailable)("every PostgreSQL connection of the API term
     expect(account.total).toBe(work.acked.size + 1 + account.ambiguousCreated);
     expect(account.byStatus).toEqual({ succeeded: account.total });
     expect(work.acked.size).toBeGreaterThan(20);
+    // A lost answer was retried with the same key: answered in the end, and never a second task.
+    expect(work.ambiguous.size).toBe(0);
+    expect([...work.retried].filter((ref) => !work.acked.has(ref))).toEqual([]);
   });
 
   it("no cron fire time ran twice through the faults", () => {

@@ -130,7 +130,7 @@ describe.skipIf(!postgresAvailable || !redisServerInstalled())("Redis killed and
     await drain(client, one, POOL);
     await withDb(db.url, async (c) => {
       finalViolations = await slotViolations(c);
-      account = await accountForTasks(c, POOL, { acked, ambiguous: new Set(), finished: new Set(), unresolved: new Set() });
+      account = await accountForTasks(c, POOL, { acked, ambiguous: new Set(), retried: new Set(), finished: new Set(), unresolved: new Set() });
       twice = await fireTimesRunTwice(c);
       const all = (await c.query<CronRunRow>(`SELECT id, job, replica, status::text AS status, "scheduledAt", "startedAt", "fencingToken" FROM "CronRun"`)).rows;
       runsById = new Map(all.map((r) => [r.id, r]));

@@ -48,8 +48,10 @@ export async function waitForReadyPods(client: Client, endpoints: Endpoint[], po
 export interface WorkloadResult {
   /** Client reference → task id, for every submit the API acknowledged. */
   acked: Map<string, string>;
-  /** Submits whose answer was lost: the task may or may not exist, and must not exist twice. */
+  /** Submits still unanswered after their retries: the task may or may not exist, and must not exist twice. */
   ambiguous: Set<string>;
+  /** Submits whose answer was lost at least once and that were retried with the same idempotency key. */
+  retried: Set<string>;
   /** Tasks this workload saw running and reported succeeded. */
   finished: Set<string>;
   /** Tasks left unfinished when a step gave up; the drain finishes them. */
@@ -57,29 +59,35 @@ export interface WorkloadResult {
 }
 
 /**
- * `workers` clients, each submitting a task (payload `{ref}`), waiting until it runs, holding it
- * for `holdMs`, and reporting it succeeded as the pod's agent would. Submits go round-robin over
- * the endpoints; a refused connection is retried elsewhere (nothing was sent), any other failure
- * leaves the submit ambiguous and is never retried, so a task is never created twice by the test.
+ * `workers` clients, each submitting a task (payload `{ref}`, idempotency key `ref`), waiting
+ * until it runs, holding it for `holdMs`, and reporting it succeeded as the pod's agent would.
+ * Submits go round-robin over the endpoints. A submit whose answer was lost is retried with the
+ * same key, as a careful client would, until answered or `retryMs` passes; only then is it left
+ * ambiguous. The key must keep a retried submit from ever creating a second task.
  */
-export function startClients(client: Client, endpoints: Endpoint[], pool: string, opts: { workers: number; holdMs: number; maxMs?: number }) {
-  const result: WorkloadResult = { acked: new Map(), ambiguous: new Set(), finished: new Set(), unresolved: new Set() };
+export function startClients(client: Client, endpoints: Endpoint[], pool: string, opts: { workers: number; holdMs: number; maxMs?: number; retryMs?: number }) {
+  const result: WorkloadResult = { acked: new Map(), ambiguous: new Set(), retried: new Set(), finished: new Set(), unresolved: new Set() };
   let stopped = false;
   const deadline = Date.now() + (opts.maxMs ?? 120_000);
 
   async function submit(ref: string, turn: number): Promise<{ id: string; status: string } | null> {
-    for (let i = 0; i < endpoints.length; i++) {
+    const giveUpAt = Date.now() + (opts.retryMs ?? 15_000);
+    for (let attempt = 0; ; attempt++) {
       try {
-        const task = await client.call(endpoints[(turn + i) % endpoints.length]!, "SubmitTask", { input: { pool, type: "fault", payload: { ref } } }, "submitTask");
+        const input = { pool, type: "fault", payload: { ref }, idempotencyKey: ref };
+        const task = await client.call(endpoints[(turn + attempt) % endpoints.length]!, "SubmitTask", { input }, "submitTask");
         result.acked.set(ref, task.id);
         return task;
       } catch (error) {
-        if (error instanceof CallFailedError && error.kind === "refused") continue;
-        result.ambiguous.add(ref);
-        return null;
+        // Refused: nothing was sent, so no retry question arises; anything else may have created the task.
+        if (!(error instanceof CallFailedError && error.kind === "refused")) result.retried.add(ref);
+        if (Date.now() >= giveUpAt) {
+          result.ambiguous.add(ref);
+          return null;
+        }
+        await sleep(200);
       }
     }
-    return null;
   }
 
   async function worker(w: number): Promise<void> {
