@@ -178,6 +178,11 @@ describe.skipIf(!postgresAvailable || !redisServerInstalled())("Redis killed and
     expect(readyAgainAt).toBeGreaterThan(0);
     expect(resumed).toBeDefined();
     expect(resumed!.replica).toBe("replica-r");
+    // Redis came back empty, fencing counters included; tokens must still only grow.
+    const before = Math.max(...runsBefore.map((r) => Number(r.fencingToken)));
+    const after = [...runsById.values()].filter((r) => r.job === RECONCILE && r.startedAt && r.startedAt.getTime() > restartAt).map((r) => Number(r.fencingToken));
+    expect(after.length).toBeGreaterThan(0);
+    expect(Math.min(...after)).toBeGreaterThan(before);
     expect(afterRestartTask).toBeDefined();
     expect(finalViolations).toEqual(NO_SLOT_VIOLATIONS);
   });

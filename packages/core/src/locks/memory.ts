@@ -8,7 +8,7 @@ interface Entry extends LockInfo {
 /** Where in-process locks live; services sharing one store contend for the same keys (one per simulated replica). */
 export interface MemoryLockStore {
   readonly locks: Map<string, Entry>;
-  /** Last fencing token handed out per key; never reset, so tokens only grow. */
+  /** Last fencing token handed out per key; tokens only grow (see tryAcquire). */
   readonly fences: Map<string, number>;
 }
 
@@ -40,9 +40,11 @@ export function createMemoryLockService({ replicaId, clock = () => new Date(), s
   const backend: LockBackend = {
     async tryAcquire(key, holder, ttlMs) {
       if (live(key)) return null;
-      const fencingToken = (store.fences.get(key) ?? 0) + 1;
-      store.fences.set(key, fencingToken);
       const acquiredAt = clock();
+      // As in Redis: never below the time in ms × 1000, so a process that starts again (an
+      // empty store) still hands out tokens above those of its previous life.
+      const fencingToken = Math.max((store.fences.get(key) ?? 0) + 1, acquiredAt.getTime() * 1000);
+      store.fences.set(key, fencingToken);
       const entry: Entry = { key, holder, fencingToken, acquiredAt, expiresAt: new Date(acquiredAt.getTime() + ttlMs), value: `${fencingToken}:${holder}` };
       store.locks.set(key, entry);
       return { fencingToken, value: entry.value, acquiredAt, expiresAt: entry.expiresAt };

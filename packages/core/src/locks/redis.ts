@@ -4,12 +4,19 @@ import type { LockBackend, LockInfo, LockService } from "./types.js";
 
 // The stored value is "<token>:<acquired ms>:<holder>": release and extend compare it whole,
 // so they never touch a lock that expired and was taken by someone else meanwhile.
+// The fencing counter never falls below the server's time in ms × 1000, so tokens keep growing
+// even when Redis lost the counter (a restart without persistence, a failover): the first token
+// after that is above any handed out before, unless over 1,000 per ms had been.
 const ACQUIRE = `
 if redis.call('exists', KEYS[1]) == 1 then return 0 end
-local token = redis.call('incr', KEYS[2])
 local t = redis.call('time')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('set', KEYS[1], token .. ':' .. now .. ':' .. ARGV[1], 'PX', ARGV[2], 'NX')
+local token = redis.call('incr', KEYS[2])
+if token < now * 1000 then
+  token = now * 1000
+  redis.call('set', KEYS[2], string.format('%d', token))
+end
+redis.call('set', KEYS[1], string.format('%d', token) .. ':' .. string.format('%d', now) .. ':' .. ARGV[1], 'PX', ARGV[2], 'NX')
 return {token, now}`;
 
 const EXTEND = `

@@ -13,6 +13,8 @@ interface Fixture {
   b: LockService;
   /** Makes the current holder of `key` lose it behind its back (expiry, or the key deleted). */
   loseBehindBack(key: string): Promise<void>;
+  /** The store forgets everything, fencing counters included (a Redis restart without persistence, a new process). */
+  loseAllData(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -31,6 +33,10 @@ const makers: [string, boolean, () => Fixture][] = [
           const entry = store.locks.get(key);
           if (entry) skew += entry.expiresAt.getTime() - clock().getTime() + 1;
         },
+        async loseAllData() {
+          store.locks.clear();
+          store.fences.clear();
+        },
         async close() {},
       };
     },
@@ -46,6 +52,9 @@ const makers: [string, boolean, () => Fixture][] = [
         b: createRedisLockService(redis, { replicaId: "replica-b", prefix }),
         async loseBehindBack(key) {
           await redis.del(`${prefix}lock:${key}`);
+        },
+        async loseAllData() {
+          await deleteKeys(redis, prefix);
         },
         async close() {
           await deleteKeys(redis, prefix);
@@ -90,9 +99,23 @@ describe.each(makers.filter(([, available]) => available).map(([name, , make]) =
       else await lock!.release();
     }
     for (let i = 1; i < tokens.length; i++) expect(tokens[i]).toBeGreaterThan(tokens[i - 1]!);
+    // Tokens are per key: another key's counter is its own.
     const other = await f.a.acquire(key("fence-other"), 5000);
-    expect(other!.fencingToken).toBe(1);
+    const again = await f.b.acquire(key("fence"), 5000);
+    expect(again!.fencingToken).toBeGreaterThan(tokens.at(-1)!);
     await other!.release();
+    await again!.release();
+  });
+
+  it("keeps fencing tokens growing after the store lost its data", async () => {
+    const before = await f.a.acquire(key("amnesia"), 5000);
+    await before!.release();
+    await sleep(2);
+    await f.loseAllData();
+    const after = await f.b.acquire(key("amnesia"), 5000);
+    expect(after!.fencingToken).toBeGreaterThan(before!.fencingToken);
+    expect(Number.isSafeInteger(after!.fencingToken)).toBe(true);
+    await after!.release();
   });
 
   it("release and extend never touch a lock that another holder took meanwhile", async () => {

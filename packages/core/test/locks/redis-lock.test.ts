@@ -28,7 +28,7 @@ describe.skipIf(!redisAvailable)("Redis lock storage", () => {
     expect(await redis.exists(`${prefix}lock:jobs/reconcile`)).toBe(0);
     expect(await redis.get(`${prefix}fence:jobs/reconcile`)).toBe(String(lock!.fencingToken));
     const again = await locks.acquire("jobs/reconcile", 4000);
-    expect(again!.fencingToken).toBe(lock!.fencingToken + 1);
+    expect(again!.fencingToken).toBeGreaterThan(lock!.fencingToken);
     expect(again!.holder).toBe("pod-7:with:colons");
     await again!.release();
   });
