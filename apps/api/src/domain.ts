@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -11,7 +12,7 @@ import { PoolController, checkReconcilePass } from "@berth/core/pools";
 import { createRuntime, type PodRuntime } from "@berth/core/runtime";
 import { createStorage, type StorageService } from "@berth/core/storage";
 import { expireReservations } from "@berth/core/tasks";
-import { createApiToken } from "@berth/core/tokens";
+import { mintAgentToken } from "@berth/core/tokens";
 import type { Redis } from "ioredis";
 
 /** Berth's domain, as the API serves it: everything past the database, Redis and the event bus. */
@@ -34,13 +35,23 @@ export interface DomainOptions {
 /**
  * Agents in local pods (and in Kubernetes pods without a Secret) need a token limited to their
  * pool. Only hashes are stored, so this process mints one per pool and keeps it in memory.
+ * Local pods end with the process, so a restart revokes the token its previous life minted;
+ * Kubernetes pods outlive it and keep theirs.
  */
-function agentTokens(prisma: PrismaClient) {
+export function agentTokenName(local: boolean, pool: string, replicaId: string): string {
+  const name = `${local ? "local agents" : "agents"} of ${pool} on ${replicaId}`;
+  // Token names hold 100 characters; a long replica id is replaced by a digest of it, still one per replica.
+  return name.length <= 100 ? name : `${local ? "local agents" : "agents"} of ${pool} on #${createHash("sha256").update(replicaId).digest("hex").slice(0, 16)}`;
+}
+
+function agentTokens(prisma: PrismaClient, config: BerthConfig) {
+  const local = config.runtime.type === "local";
   const minted = new Map<string, Promise<string>>();
   return (pool: string) => {
     let token = minted.get(pool);
     if (!token) {
-      token = createApiToken(prisma, { name: `agents of ${pool}`, role: "agent", pool }).then((r) => r.token);
+      const name = agentTokenName(local, pool, config.cluster.replicaId);
+      token = mintAgentToken(prisma, { pool, name, replacePrevious: local }).then((r) => r.token);
       token.catch(() => minted.delete(pool));
       minted.set(pool, token);
     }
@@ -59,7 +70,7 @@ export async function openDomain(
     options.runtime ??
     createRuntime(config.runtime, {
       apiUrl: config.api.url,
-      agentToken: agentTokens(prisma),
+      agentToken: agentTokens(prisma, config),
       logDir: join(config.dataDir, "pods"),
     });
   base.onClose(() => runtime.close());

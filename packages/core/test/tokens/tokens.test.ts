@@ -7,6 +7,7 @@ import {
   InvalidTokenNameError,
   InvalidTokenRoleError,
   listApiTokens,
+  mintAgentToken,
   revokeApiToken,
   TokenPoolNotAllowedError,
   TokenPoolNotFoundError,
@@ -155,5 +156,28 @@ describe.each(backends)("API tokens on %s", (backend) => {
       await ensureBootstrapAdminToken(t.db.prisma, "now-configured-token-12345678");
       expect(await verifyApiToken(t.db.prisma, generated.token!)).toBeNull();
     });
+  });
+
+  it("a minted agent token replaces the earlier ones of the same name and pool when asked, and only those", async () => {
+    const pools = ["demo", "batch"];
+    for (const name of pools) await t.db.prisma.pool.create({ data: { name } });
+    const name = "local agents of demo on api-1";
+    const first = await mintAgentToken(t.db.prisma, { pool: "demo", name, replacePrevious: true });
+    const otherReplica = await mintAgentToken(t.db.prisma, { pool: "demo", name: "local agents of demo on api-2", replacePrevious: true });
+    const otherPool = await mintAgentToken(t.db.prisma, { pool: "batch", name, replacePrevious: true });
+    const kept = await mintAgentToken(t.db.prisma, { pool: "demo", name: "agents of demo on api-1", replacePrevious: false });
+    expect(first.revoked).toBe(0);
+    expect(await verifyApiToken(t.db.prisma, first.token)).toMatchObject({ role: "agent", poolId: first.record.poolId });
+
+    // The same process starting again: its previous token stops working, the others do not.
+    const second = await mintAgentToken(t.db.prisma, { pool: "demo", name, replacePrevious: true });
+    expect(second.revoked).toBe(1);
+    expect(await verifyApiToken(t.db.prisma, first.token)).toBeNull();
+    for (const still of [second, otherReplica, otherPool, kept]) expect(await verifyApiToken(t.db.prisma, still.token)).not.toBeNull();
+    // Without replacePrevious nothing is revoked.
+    const third = await mintAgentToken(t.db.prisma, { pool: "demo", name: "agents of demo on api-1", replacePrevious: false });
+    expect(third.revoked).toBe(0);
+    expect(await verifyApiToken(t.db.prisma, kept.token)).not.toBeNull();
+    expect((await listApiTokens(t.db.prisma)).filter((r) => r.name === name).map((r) => r.pool).sort()).toEqual(["batch", "demo"]);
   });
 });
