@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { expect, snapshot, test, uniqueName } from "./fixtures.ts";
+import { ADMIN_TOKEN, API_URL } from "./settings.ts";
 
 // A 2×2 red PNG, so the preview has real image bytes to decode.
 const PNG = Buffer.from(
@@ -67,4 +68,28 @@ test("upload, list, preview, download and delete files", async ({ signedIn: page
   await textRow.getByTestId("delete-object-confirm").click();
   await expect(textRow).toHaveCount(0);
   await expect(imageRow).toBeVisible();
+});
+
+test("a folder larger than a page is browsed page by page, each file once", async ({ signedIn: page, request }) => {
+  const folder = `${uniqueName("e2e-pages")}/`;
+  const names = Array.from({ length: 105 }, (_, i) => `f${String(i).padStart(3, "0")}.txt`);
+  // Straight to the API's streamed upload route: 105 files through the page would only be slow.
+  for (const name of names) {
+    const put = await request.put(`${API_URL}/files/${encodeURIComponent(folder + name)}`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "text/plain" },
+      data: name,
+    });
+    expect(put.ok()).toBe(true);
+  }
+  await page.goto(`/files?prefix=${encodeURIComponent(folder)}`);
+  const rows = page.getByTestId("object-row");
+  await expect(rows).toHaveCount(100);
+  const first = await rows.evaluateAll((r) => r.map((e) => e.getAttribute("data-key")));
+  await page.getByTestId("files-next").click();
+  await expect(rows).toHaveCount(5);
+  const second = await rows.evaluateAll((r) => r.map((e) => e.getAttribute("data-key")));
+  expect([...first, ...second]).toEqual(names.map((n) => folder + n));
+  await expect(page.getByTestId("files-next")).toHaveCount(0);
+  await expect(page).toHaveURL(/after=/);
+  await snapshot(page, "files-page-2");
 });

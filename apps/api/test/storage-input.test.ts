@@ -72,4 +72,28 @@ describe("storage input through the API", () => {
     expect(fine.__typename).toBe("MutationUploadObjectSuccess");
     expect(await stored()).toEqual(["small.bin"]);
   });
+
+  it("objects pages with first and after; a bad page size or cursor is a BAD_USER_INPUT error", async () => {
+    for (const key of ["pages/a.txt", "pages/b.txt", "pages/c/d.txt"]) await api.services.storage.saveBuffer(Buffer.from(key), key);
+    const page = async (variables: Record<string, unknown>) => api.gql(`query ($prefix: String!, $first: Int, $after: String) { objects(prefix: $prefix, first: $first, after: $after) { folders objects { key } nextAfter } }`, variables);
+    const first = (await page({ prefix: "pages/", first: 2 })).data.objects;
+    expect(first).toEqual({ folders: [], objects: [{ key: "pages/a.txt" }, { key: "pages/b.txt" }], nextAfter: "pages/b.txt" });
+    const second = (await page({ prefix: "pages/", first: 2, after: first.nextAfter })).data.objects;
+    expect(second).toEqual({ folders: ["pages/c/"], objects: [], nextAfter: null });
+    // The contract's Objects operation, without paging arguments, gets the whole (small) folder.
+    const whole = await api.gql(op("Objects"), { prefix: "pages/" });
+    expect(whole.errors).toBeUndefined();
+    expect(whole.data.objects.folders).toEqual(["pages/c/"]);
+
+    const logged = vi.spyOn(console, "error");
+    try {
+      for (const variables of [{ prefix: "pages/", first: 0 }, { prefix: "pages/", first: 5000 }, { prefix: "pages/", after: "elsewhere/x" }]) {
+        const refused = await page(variables);
+        expect(refused.errors?.[0]).toMatchObject({ extensions: { code: "BAD_USER_INPUT" } });
+      }
+      expect(logged).not.toHaveBeenCalled();
+    } finally {
+      logged.mockRestore();
+    }
+  });
 });

@@ -33,10 +33,11 @@ export function fileHref(key: string, inline = false): string {
   return `/api/files/${path}${inline ? "?inline=1" : ""}`;
 }
 
-export function browseHref(prefix: string, preview?: string): string {
+export function browseHref(prefix: string, preview?: string, after?: string | null): string {
   const params = new URLSearchParams();
   if (prefix) params.set("prefix", prefix);
   if (preview) params.set("preview", preview);
+  if (after) params.set("after", after);
   const q = params.toString();
   return q ? `/files?${q}` : "/files";
 }

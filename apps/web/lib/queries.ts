@@ -181,10 +181,11 @@ export const LOCKS = /* GraphQL */ `
 `;
 
 export const OBJECTS = /* GraphQL */ `
-  query Objects($prefix: String!) {
-    objects(prefix: $prefix) {
+  query Objects($prefix: String!, $first: Int, $after: String) {
+    objects(prefix: $prefix, first: $first, after: $after) {
       folders
       objects { key size contentType etag lastModified }
+      nextAfter
     }
   }
 `;

@@ -147,6 +147,8 @@ export interface StoredObject {
 export interface ObjectListing {
   folders: string[];
   objects: StoredObject[];
+  /** Where the next page starts; null on the last page. */
+  nextAfter: string | null;
 }
 
 export interface ApiToken {

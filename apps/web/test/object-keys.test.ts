@@ -26,6 +26,7 @@ describe("object keys in the file browser", () => {
   it("keeps folder and preview in the URL", () => {
     expect(browseHref("")).toBe("/files");
     expect(browseHref("a/", "a/x.txt")).toBe("/files?prefix=a%2F&preview=a%2Fx.txt");
+    expect(browseHref("a/", undefined, "a/m.txt")).toBe("/files?prefix=a%2F&after=a%2Fm.txt");
   });
 
   it("previews images and text, and nothing that could run as a page", () => {

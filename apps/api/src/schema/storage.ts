@@ -21,10 +21,15 @@ const StoredObjectRef = builder.objectRef<StoredObject>("StoredObject").implemen
   }),
 });
 
-const Listing = builder.objectRef<{ folders: string[]; objects: StoredObject[] }>("ObjectListing").implement({
+const Listing = builder.objectRef<{ folders: string[]; objects: StoredObject[]; nextAfter: string | null }>("ObjectListing").implement({
   fields: (t) => ({
     folders: t.exposeStringList("folders", { description: "Sub-folders of the prefix, each ending in /." }),
     objects: t.field({ type: [StoredObjectRef], resolve: (l) => l.objects }),
+    nextAfter: t.string({
+      nullable: true,
+      description: "Where the next page starts (pass it as `after`); null on the last page.",
+      resolve: (l) => l.nextAfter,
+    }),
   }),
 });
 
@@ -40,9 +45,16 @@ const Uploaded = builder.objectRef<SavedObject>("UploadedObject").implement({
 builder.queryFields((t) => ({
   objects: t.field({
     type: Listing,
-    description: "Folders and objects directly under the prefix (\"\" is the root).",
-    args: { prefix: t.arg.string({ required: true }) },
-    resolve: (_r, args, ctx) => ctx.services.storage.list(args.prefix),
+    description:
+      "Folders and objects directly under the prefix (\"\" is the root), one page at a time: up to `first` (1-1000) names in byte order, folders and objects together, starting after `after`.",
+    args: {
+      prefix: t.arg.string({ required: true }),
+      first: t.arg.int({ defaultValue: 1000 }),
+      after: t.arg.string({ description: "The `nextAfter` of the previous page." }),
+    },
+    // A page of up to 1,000 names is one request to the store: it costs by its size, not as a list of lists.
+    complexity: (args) => ({ field: Math.ceil(Math.min(Math.max(args.first ?? 1000, 1), 1000) / 10), multiplier: 1 }),
+    resolve: (_r, args, ctx) => ctx.services.storage.list(args.prefix, { limit: args.first ?? 1000, after: args.after ?? null }),
   }),
   object: t.field({
     type: StoredObjectRef,

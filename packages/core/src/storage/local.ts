@@ -162,7 +162,7 @@ class LocalBackend implements StorageBackend {
     await this.layout.pruneEmptyParents(path);
   }
 
-  async list(prefix: string): Promise<ListResult> {
+  async list(prefix: string, page: { limit: number; after: string | null }): Promise<ListResult> {
     await this.ready;
     const cut = prefix.lastIndexOf("/") + 1;
     const folderKey = prefix.slice(0, cut);
@@ -172,19 +172,26 @@ class LocalBackend implements StorageBackend {
       if (MISSING.has(code(error))) return [];
       throw error;
     });
-    const folders: string[] = [];
-    const files: string[] = [];
+    // Every name of the directory, in the byte order object stores list in; then one page of them.
+    const names: { name: string; folder: boolean }[] = [];
     for (const entry of entries) {
       if (!entry.name.startsWith(namePrefix)) continue;
       if (!folderKey && entry.name === RESERVED_FOLDER) continue;
       const key = folderKey + entry.name;
       // Names put there by hand that no key could have are not shown: they could not be read either.
       if (!isValidKey(key)) continue;
-      if (entry.isDirectory()) folders.push(`${key}/`);
-      else if (entry.isFile()) files.push(key);
+      if (entry.isDirectory()) names.push({ name: `${key}/`, folder: true });
+      else if (entry.isFile()) names.push({ name: key, folder: false });
     }
-    const objects = (await Promise.all(files.map((key) => this.info(key)))).filter((o): o is ObjectInfo => o !== undefined);
-    return { folders: folders.sort(compareKeys), objects: objects.sort((a, b) => compareKeys(a.key, b.key)) };
+    names.sort((a, b) => compareKeys(a.name, b.name));
+    const rest = page.after === null ? names : names.filter((n) => compareKeys(n.name, page.after!) > 0);
+    const shown = rest.slice(0, page.limit);
+    const objects = (await Promise.all(shown.filter((n) => !n.folder).map((n) => this.info(n.name)))).filter((o): o is ObjectInfo => o !== undefined);
+    return {
+      folders: shown.filter((n) => n.folder).map((n) => n.name),
+      objects,
+      nextAfter: rest.length > page.limit ? shown.at(-1)!.name : null,
+    };
   }
 
   private async info(key: string): Promise<ObjectInfo | undefined> {

@@ -4,7 +4,7 @@ import { InvalidRangeError, ObjectNotFoundError } from "./errors.js";
 import { compareKeys } from "./keys.js";
 import { exactRange } from "./range-slice.js";
 import { DEFAULT_CONTENT_TYPE, createStorageService } from "./service.js";
-import type { ByteRange, ListResult, ObjectMetadata, StorageBackend, StorageService } from "./types.js";
+import type { ByteRange, ListResult, ObjectInfo, ObjectMetadata, StorageBackend, StorageService } from "./types.js";
 
 /** The minio client's default part size; uploads up to this size go in one PUT. */
 const DEFAULT_PART_SIZE = 64 * 1024 * 1024;
@@ -157,16 +157,29 @@ class MinioBackend implements StorageBackend {
     await this.client.removeObject(this.bucket, key);
   }
 
-  async list(prefix: string): Promise<ListResult> {
+  async list(prefix: string, page: { limit: number; after: string | null }): Promise<ListResult> {
     await this.ready();
-    const result: ListResult = { folders: [], objects: [] };
-    for await (const item of this.client.listObjectsV2(this.bucket, prefix, false)) {
-      if (item.prefix !== undefined) result.folders.push(item.prefix);
-      else result.objects.push({ key: item.name, size: item.size, etag: item.etag, lastModified: item.lastModified });
+    // One ListObjectsV2 request for one more name than the page holds, so that the page itself
+    // shows whether another follows. S3 lists keys after StartAfter and rolls those of a folder
+    // up into it again, so to go past folder "a/" it starts after "a0" ('0' follows '/'),
+    // before which every key of "a/" sorts.
+    const startAfter = page.after === null ? "" : page.after.endsWith("/") ? `${page.after.slice(0, -1)}0` : page.after;
+    const answer = await this.client.listObjectsV2Query(this.bucket, prefix, "", "/", page.limit + 1, startAfter);
+    const entries: { name: string; object?: ObjectInfo }[] = [];
+    for (const item of answer.objects) {
+      if (item.prefix) entries.push({ name: item.prefix });
+      else if (item.name) entries.push({ name: item.name, object: { key: item.name, size: item.size, etag: item.etag, lastModified: item.lastModified } });
     }
-    result.folders.sort(compareKeys);
-    result.objects.sort((a, b) => compareKeys(a.key, b.key));
-    return result;
+    // Servers differ in how they count folders against MaxKeys: the page is cut here, in name order.
+    entries.sort((a, b) => compareKeys(a.name, b.name));
+    const shown = entries.filter((e) => page.after === null || compareKeys(e.name, page.after) > 0).slice(0, page.limit + 1);
+    const more = shown.length > page.limit || (answer.isTruncated && shown.length > 0);
+    const kept = shown.slice(0, page.limit);
+    return {
+      folders: kept.filter((e) => !e.object).map((e) => e.name),
+      objects: kept.flatMap((e) => (e.object ? [e.object] : [])),
+      nextAfter: more ? kept.at(-1)!.name : null,
+    };
   }
 
   async presign(key: string, expiresIn: number): Promise<string> {

@@ -6,7 +6,7 @@ import { InvalidRangeError, InvalidStorageArgumentError, UploadTooLargeError } f
 import { validateKey, validatePrefix } from "./keys.js";
 import { ByteLimit } from "./limit.js";
 import { record, statusOf } from "./metrics.js";
-import type { ByteRange, SaveOptions, SavedObject, StorageBackend, StorageService } from "./types.js";
+import { MAX_LIST_PAGE, type ByteRange, type SaveOptions, type SavedObject, type StorageBackend, type StorageService } from "./types.js";
 
 export const DEFAULT_CONTENT_TYPE = "application/octet-stream";
 /** S3's own ceiling for presigned URLs (7 days); the local backend keeps to it as well. */
@@ -174,8 +174,17 @@ export function createStorageService(backend: StorageBackend, options: { maxUplo
       });
     },
 
-    list(prefix = "") {
-      return timed("list", async () => backend.list(validatePrefix(prefix)));
+    list(prefix = "", options = {}) {
+      return timed("list", async () => {
+        const valid = validatePrefix(prefix);
+        const limit = options.limit ?? MAX_LIST_PAGE;
+        if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIST_PAGE) throw new InvalidStorageArgumentError("limit", `a whole number from 1 to ${MAX_LIST_PAGE}`, limit);
+        const after = options.after || null;
+        if (after !== null && (typeof after !== "string" || !after.startsWith(valid) || after.length > 1024)) {
+          throw new InvalidStorageArgumentError("after", "a name under the prefix, as nextAfter gave it", after);
+        }
+        return backend.list(valid, { limit, after });
+      });
     },
 
     getPresignedUrl(key, expiresIn) {

@@ -20,11 +20,25 @@ export interface ObjectInfo {
   lastModified: Date;
 }
 
-/** A listing with "/" as the delimiter: sub-folders as full prefixes ending in "/", then objects. */
+/**
+ * One page of a listing with "/" as the delimiter: sub-folders as full prefixes ending in "/",
+ * then objects. Pages follow the byte order of names, folders and objects together.
+ */
 export interface ListResult {
   folders: string[];
   objects: ObjectInfo[];
+  /** Pass as `after` for the next page; null on the last page. */
+  nextAfter: string | null;
 }
+
+export interface ListOptions {
+  /** Folders plus objects on one page: 1 to 1000 (the default). */
+  limit?: number;
+  /** Start after this name (a folder "a/b/" or a key), as `nextAfter` gave it. */
+  after?: string | null;
+}
+
+export const MAX_LIST_PAGE = 1000;
 
 /** Inclusive byte positions, as in an HTTP Range header: {start: 0, end: 99} is the first 100 bytes. */
 export interface ByteRange {
@@ -56,7 +70,7 @@ export interface StorageService {
   delete(key: string): Promise<void>;
   exists(key: string): Promise<boolean>;
   getMetadata(key: string): Promise<ObjectMetadata>;
-  list(prefix?: string): Promise<ListResult>;
+  list(prefix?: string, options?: ListOptions): Promise<ListResult>;
   /** A URL that downloads the object without credentials until `expiresIn` seconds from now. */
   getPresignedUrl(key: string, expiresIn: number): Promise<string>;
 }
@@ -74,6 +88,7 @@ export interface StorageBackend {
   /** Throws ObjectNotFoundError. */
   stat(key: string): Promise<ObjectMetadata>;
   remove(key: string): Promise<void>;
-  list(prefix: string): Promise<ListResult>;
+  /** `limit` and `after` come validated; `after` lies under `prefix`. */
+  list(prefix: string, page: { limit: number; after: string | null }): Promise<ListResult>;
   presign(key: string, expiresIn: number): Promise<string>;
 }

@@ -167,8 +167,38 @@ describe.each(backendNames)("%s storage contract", (backend) => {
     });
 
     it("an unknown prefix lists nothing", async () => {
-      expect(await storage.list("nothing/")).toEqual({ folders: [], objects: [] });
-      expect(await storage.list("top.txt/")).toEqual({ folders: [], objects: [] });
+      expect(await storage.list("nothing/")).toEqual({ folders: [], objects: [], nextAfter: null });
+      expect(await storage.list("top.txt/")).toEqual({ folders: [], objects: [], nextAfter: null });
+    });
+
+    it("pages through folders and objects together in name order, each name once, and says when it is done", async () => {
+      const root = await storage.list("");
+      expect(root.nextAfter).toBeNull();
+      // Root names in byte order: docs-old.txt, docs/, media/, top.txt ('-' sorts before '/').
+      const pages: { folders: string[]; objects: string[]; nextAfter: string | null }[] = [];
+      let after: string | null = null;
+      do {
+        const page = await storage.list("", { limit: 1, after });
+        pages.push({ folders: page.folders, objects: page.objects.map((o) => o.key), nextAfter: page.nextAfter });
+        after = page.nextAfter;
+      } while (after !== null && pages.length < 10);
+      expect(pages).toEqual([
+        { folders: [], objects: ["docs-old.txt"], nextAfter: "docs-old.txt" },
+        { folders: ["docs/"], objects: [], nextAfter: "docs/" },
+        { folders: ["media/"], objects: [], nextAfter: "media/" },
+        { folders: [], objects: ["top.txt"], nextAfter: null },
+      ]);
+      const two = await storage.list("docs/", { limit: 2 });
+      expect([two.folders, two.objects.map((o) => o.key), two.nextAfter]).toEqual([["docs/2024/", "docs/2025/"], [], "docs/2025/"]);
+      const rest = await storage.list("docs/", { limit: 2, after: two.nextAfter });
+      expect([rest.folders, rest.objects.map((o) => o.key), rest.nextAfter]).toEqual([[], ["docs/a.txt", "docs/b.txt"], null]);
+    });
+
+    it("refuses a bad page size or a cursor from outside the prefix, listing nothing", async () => {
+      for (const limit of [0, -1, 1001, 2.5]) {
+        await expect(storage.list("docs/", { limit })).rejects.toMatchObject({ name: "InvalidStorageArgumentError", argument: "limit" });
+      }
+      await expect(storage.list("docs/", { after: "media/" })).rejects.toMatchObject({ name: "InvalidStorageArgumentError", argument: "after" });
     });
 
     it("a folder disappears with its last object", async () => {
@@ -196,7 +226,7 @@ describe.each(backendNames)("%s storage contract", (backend) => {
       expect(await storage.exists("a/b")).toBe(false);
       await expect(storage.delete("a/b")).resolves.toBeUndefined();
       await expect(storage.delete("never/existed")).resolves.toBeUndefined();
-      expect(await storage.list("")).toEqual({ folders: [], objects: [] });
+      expect(await storage.list("")).toEqual({ folders: [], objects: [], nextAfter: null });
     });
 
     it("a missing object is ObjectNotFoundError for get, getStream, getMetadata and getPresignedUrl, and exists is false", async () => {

@@ -41,7 +41,7 @@ describe("local storage on disk", () => {
     for (let i = 0; i < 250 && (await readdir(tmp)).length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(await readdir(tmp)).toHaveLength(1);
     expect(await storage.exists("docs/big.bin")).toBe(false);
-    expect(await storage.list("")).toEqual({ folders: [], objects: [] });
+    expect(await storage.list("")).toEqual({ folders: [], objects: [], nextAfter: null });
     source.end(Buffer.alloc(4096, 2));
     await saving;
     expect(await readdir(tmp)).toEqual([]);

@@ -16,6 +16,9 @@ declare module "s3rver" {
   export default class S3rver {
     constructor(options?: S3rverOptions);
     middleware: Middleware[];
+    store: {
+      listObjects(bucket: string, options: Record<string, unknown>): Promise<{ objects: { key: string }[]; commonPrefixes: string[]; isTruncated: boolean }>;
+    };
     run(): Promise<AddressInfo>;
     close(): Promise<void>;
   }

@@ -14,10 +14,46 @@ import { UploadBox } from "./upload-box";
 
 export const metadata: Metadata = { title: "Files" };
 
-async function Listing({ prefix, operator }: { prefix: string; operator: boolean }) {
-  const { objects: listing } = await api<{ objects: ObjectListing }>(OBJECTS, { prefix });
+/** Names per page of the browser; the API pages the folder in name order. */
+const PAGE_SIZE = 100;
+
+function Pager({ prefix, after, nextAfter }: { prefix: string; after?: string; nextAfter: string | null }) {
+  if (!after && !nextAfter) return null;
+  return (
+    <nav className="pagination" aria-label="Pages" data-testid="files-pager">
+      {after ? (
+        <Link href={browseHref(prefix)} className="button button-small" rel="first">
+          ← First page
+        </Link>
+      ) : (
+        <span className="button button-small" aria-disabled="true">
+          ← First page
+        </span>
+      )}
+      {nextAfter ? (
+        <Link href={browseHref(prefix, undefined, nextAfter)} className="button button-small" rel="next" data-testid="files-next">
+          Next page →
+        </Link>
+      ) : (
+        <span className="button button-small" aria-disabled="true">
+          Next page →
+        </span>
+      )}
+    </nav>
+  );
+}
+
+async function Listing({ prefix, after, operator }: { prefix: string; after?: string; operator: boolean }) {
+  const { objects: listing } = await api<{ objects: ObjectListing }>(OBJECTS, { prefix, first: PAGE_SIZE, after: after ?? null });
   const folders = [...listing.folders].sort();
   const objects = [...listing.objects].sort((a, b) => a.key.localeCompare(b.key));
+  if (folders.length === 0 && objects.length === 0 && after) {
+    return (
+      <EmptyState title="No more files here" testId="files-empty">
+        <Link href={browseHref(prefix)}>Back to the first page</Link>
+      </EmptyState>
+    );
+  }
   if (folders.length === 0 && objects.length === 0) {
     return (
       <EmptyState title={prefix ? "This folder is empty" : "No files stored yet"} testId="files-empty">
@@ -77,6 +113,7 @@ async function Listing({ prefix, operator }: { prefix: string; operator: boolean
           ))}
         </tbody>
       </table>
+      <Pager prefix={prefix} after={after} nextAfter={listing.nextAfter} />
     </div>
   );
 }
@@ -86,6 +123,7 @@ export default async function FilesPage({ searchParams }: { searchParams: Promis
   const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
   const prefix = normalizePrefix(one(params.prefix));
   const preview = one(params.preview) || undefined;
+  const after = one(params.after) || undefined;
   const me = await getMe();
   const operator = canOperate(me.role);
   const trail = crumbs(prefix);
@@ -113,8 +151,8 @@ export default async function FilesPage({ searchParams }: { searchParams: Promis
         </Suspense>
       )}
       <section className="card" aria-label="Folder contents">
-        <Suspense key={prefix} fallback={<TableSkeleton rows={5} />}>
-          <Listing prefix={prefix} operator={operator} />
+        <Suspense key={`${prefix}\n${after ?? ""}`} fallback={<TableSkeleton rows={5} />}>
+          <Listing prefix={prefix} after={after} operator={operator} />
         </Suspense>
       </section>
     </div>
