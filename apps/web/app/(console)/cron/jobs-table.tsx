@@ -3,6 +3,7 @@ import { dateTime, duration } from "@/lib/format";
 import { CRON_JOBS } from "@/lib/queries";
 import type { CronJob } from "@/lib/types";
 import { EmptyState } from "@/components/empty-state";
+import { DataTable } from "@/components/data-table";
 import { describeSchedule } from "./describe-schedule";
 import { JobActions } from "./job-actions";
 
@@ -12,55 +13,42 @@ export async function JobsTable({ operator }: { operator: boolean }) {
     return <EmptyState title="No cron jobs are defined">Jobs are declared in code with defineCronJob; they appear here once the API starts them.</EmptyState>;
   }
   return (
-    <div className="table-wrap">
-      <table className="table" data-testid="cron-jobs">
-        <thead>
-          <tr>
-            <th scope="col">Job</th>
-            <th scope="col">Schedule</th>
-            <th scope="col">Next run</th>
-            <th scope="col">Last run</th>
-            {operator && <th scope="col">Actions</th>}
-          </tr>
-        </thead>
-        <tbody>
-          {cronJobs.map((job) => (
-            <tr key={job.name} data-testid="cron-job-row" data-job={job.name} data-paused={job.paused}>
-              <td>
-                <strong>{job.name}</strong>
-                {job.paused && <span className="badge badge-warn">paused</span>}
-                {job.overlap && <div className="muted small">overlap: {job.overlap}</div>}
-              </td>
-              <td>
-                <code>{job.schedule}</code>
+    <DataTable columns={["Job", "Schedule", "Next run", "Last run", operator && "Actions"]} testId="cron-jobs">
+      {cronJobs.map((job) => (
+        <tr key={job.name} data-testid="cron-job-row" data-job={job.name} data-paused={job.paused}>
+          <td>
+            <strong>{job.name}</strong>
+            {job.paused && <span className="badge badge-warn">paused</span>}
+            {job.overlap && <div className="muted small">overlap: {job.overlap}</div>}
+          </td>
+          <td>
+            <code>{job.schedule}</code>
+            <div className="muted small">
+              {describeSchedule(job.schedule) ?? "custom schedule"}
+              {job.timeZone ? ` (${job.timeZone})` : ""}
+            </div>
+          </td>
+          <td>{job.paused ? <span className="muted">paused</span> : dateTime(job.nextRunAt)}</td>
+          <td>
+            {job.lastRun ? (
+              <>
+                <span className={`status status-${job.lastRun.status}`}>{job.lastRun.status}</span>
                 <div className="muted small">
-                  {describeSchedule(job.schedule) ?? "custom schedule"}
-                  {job.timeZone ? ` (${job.timeZone})` : ""}
+                  {dateTime(job.lastRun.startedAt)} · {duration(job.lastRun.durationMs)}
+                  {job.lastRun.replica ? ` · ${job.lastRun.replica}` : ""}
                 </div>
-              </td>
-              <td>{job.paused ? <span className="muted">paused</span> : dateTime(job.nextRunAt)}</td>
-              <td>
-                {job.lastRun ? (
-                  <>
-                    <span className={`status status-${job.lastRun.status}`}>{job.lastRun.status}</span>
-                    <div className="muted small">
-                      {dateTime(job.lastRun.startedAt)} · {duration(job.lastRun.durationMs)}
-                      {job.lastRun.replica ? ` · ${job.lastRun.replica}` : ""}
-                    </div>
-                  </>
-                ) : (
-                  <span className="muted">never run</span>
-                )}
-              </td>
-              {operator && (
-                <td>
-                  <JobActions name={job.name} paused={job.paused} />
-                </td>
-              )}
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+              </>
+            ) : (
+              <span className="muted">never run</span>
+            )}
+          </td>
+          {operator && (
+            <td>
+              <JobActions name={job.name} paused={job.paused} />
+            </td>
+          )}
+        </tr>
+      ))}
+    </DataTable>
   );
 }

@@ -7,6 +7,7 @@ import { basename, browseHref, crumbs, fileHref, normalizePrefix } from "@/lib/o
 import { OBJECTS } from "@/lib/queries";
 import type { ObjectListing } from "@/lib/types";
 import { EmptyState } from "@/components/empty-state";
+import { DataTable } from "@/components/data-table";
 import { TableSkeleton } from "@/components/skeleton";
 import { DeleteObjectButton, ShareLinkButton } from "./object-actions";
 import { Preview } from "./preview";
@@ -62,59 +63,45 @@ async function Listing({ prefix, after, operator }: { prefix: string; after?: st
     );
   }
   return (
-    <div className="table-wrap">
-      <table className="table" data-testid="files-table">
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Size</th>
-            <th scope="col">Type</th>
-            <th scope="col">Modified</th>
-            <th scope="col">Actions</th>
-          </tr>
-        </thead>
-        <tbody>
-          {folders.map((folder) => (
-            <tr key={folder} data-testid="folder-row" data-prefix={folder}>
-              <td>
-                <Link href={browseHref(folder)} className="folder-link">
-                  <span aria-hidden="true">📁 </span>
-                  {basename(folder)}/
-                </Link>
-              </td>
-              <td colSpan={4} className="muted">
-                folder
-              </td>
-            </tr>
-          ))}
-          {objects.map((object) => (
-            <tr key={object.key} data-testid="object-row" data-key={object.key}>
-              <td className="mono">
-                <Link href={browseHref(prefix, object.key)} scroll={false} title="Preview">
-                  {basename(object.key)}
-                </Link>
-              </td>
-              <td>{bytes(object.size)}</td>
-              <td className="small">{object.contentType ?? "–"}</td>
-              <td className="small">{dateTime(object.lastModified)}</td>
-              <td>
-                <div className="row-actions">
-                  <Link href={browseHref(prefix, object.key)} className="button button-small" scroll={false} data-testid="preview-object">
-                    Preview
-                  </Link>
-                  <a href={fileHref(object.key)} className="button button-small" download data-testid="download-object">
-                    Download
-                  </a>
-                  <ShareLinkButton objectKey={object.key} />
-                  {operator && <DeleteObjectButton objectKey={object.key} />}
-                </div>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      <Pager prefix={prefix} after={after} nextAfter={listing.nextAfter} />
-    </div>
+    <DataTable columns={["Name", "Size", "Type", "Modified", "Actions"]} testId="files-table" footer={<Pager prefix={prefix} after={after} nextAfter={listing.nextAfter} />}>
+      {folders.map((folder) => (
+        <tr key={folder} data-testid="folder-row" data-prefix={folder}>
+          <td>
+            <Link href={browseHref(folder)} className="folder-link">
+              <span aria-hidden="true">📁 </span>
+              {basename(folder)}/
+            </Link>
+          </td>
+          <td colSpan={4} className="muted">
+            folder
+          </td>
+        </tr>
+      ))}
+      {objects.map((object) => (
+        <tr key={object.key} data-testid="object-row" data-key={object.key}>
+          <td className="mono">
+            <Link href={browseHref(prefix, object.key)} scroll={false} title="Preview">
+              {basename(object.key)}
+            </Link>
+          </td>
+          <td>{bytes(object.size)}</td>
+          <td className="small">{object.contentType ?? "–"}</td>
+          <td className="small">{dateTime(object.lastModified)}</td>
+          <td>
+            <div className="row-actions">
+              <Link href={browseHref(prefix, object.key)} className="button button-small" scroll={false} data-testid="preview-object">
+                Preview
+              </Link>
+              <a href={fileHref(object.key)} className="button button-small" download data-testid="download-object">
+                Download
+              </a>
+              <ShareLinkButton objectKey={object.key} />
+              {operator && <DeleteObjectButton objectKey={object.key} />}
+            </div>
+          </td>
+        </tr>
+      ))}
+    </DataTable>
   );
 }
 

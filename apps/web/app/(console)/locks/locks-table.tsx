@@ -7,6 +7,7 @@ import { dateTime } from "@/lib/format";
 import { LOCKS } from "@/lib/queries";
 import type { Lock } from "@/lib/types";
 import { EmptyState } from "@/components/empty-state";
+import { DataTable } from "@/components/data-table";
 
 const POLL_MS = 3_000;
 
@@ -55,30 +56,17 @@ export function LocksTable({ initial }: { initial: Lock[] }) {
           jobs run without one.
         </EmptyState>
       ) : (
-        <div className="table-wrap">
-          <table className="table" data-testid="locks-table">
-            <thead>
-              <tr>
-                <th scope="col">Key</th>
-                <th scope="col">Holder</th>
-                <th scope="col">Fencing token</th>
-                <th scope="col">Acquired</th>
-                <th scope="col">Time left</th>
-              </tr>
-            </thead>
-            <tbody>
-              {locks.map((lock) => (
-                <tr key={lock.key} data-testid="lock-row" data-key={lock.key}>
-                  <td className="mono">{lock.key}</td>
-                  <td className="mono">{lock.holder}</td>
-                  <td className="mono">{lock.fencingToken ?? "–"}</td>
-                  <td>{dateTime(lock.acquiredAt)}</td>
-                  <td data-testid="lock-time-left">{timeLeft(lock.expiresAt, now)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable columns={["Key", "Holder", "Fencing token", "Acquired", "Time left"]} testId="locks-table">
+          {locks.map((lock) => (
+            <tr key={lock.key} data-testid="lock-row" data-key={lock.key}>
+              <td className="mono">{lock.key}</td>
+              <td className="mono">{lock.holder}</td>
+              <td className="mono">{lock.fencingToken ?? "–"}</td>
+              <td>{dateTime(lock.acquiredAt)}</td>
+              <td data-testid="lock-time-left">{timeLeft(lock.expiresAt, now)}</td>
+            </tr>
+          ))}
+        </DataTable>
       )}
     </>
   );

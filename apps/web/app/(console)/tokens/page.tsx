@@ -6,6 +6,7 @@ import { dateTime } from "@/lib/format";
 import { API_TOKENS } from "@/lib/queries";
 import type { ApiToken } from "@/lib/types";
 import { EmptyState } from "@/components/empty-state";
+import { DataTable } from "@/components/data-table";
 import { TableSkeleton } from "@/components/skeleton";
 import { CreateTokenForm, RevokeTokenButton } from "./token-forms";
 
@@ -15,34 +16,20 @@ async function TokenList() {
   const { apiTokens } = await api<{ apiTokens: ApiToken[] }>(API_TOKENS);
   if (apiTokens.length === 0) return <EmptyState title="No tokens">Create one above.</EmptyState>;
   return (
-    <div className="table-wrap">
-      <table className="table" data-testid="tokens-table">
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Role</th>
-            <th scope="col">Prefix</th>
-            <th scope="col">Created</th>
-            <th scope="col">Last used</th>
-            <th scope="col">State</th>
-          </tr>
-        </thead>
-        <tbody>
-          {apiTokens.map((token) => (
-            <tr key={token.id} data-testid="token-row">
-              <td>{token.name}</td>
-              <td>
-                <span className={`role role-${token.role}`}>{token.role}</span>
-              </td>
-              <td className="mono">{token.prefix}…</td>
-              <td>{dateTime(token.createdAt)}</td>
-              <td>{dateTime(token.lastUsedAt)}</td>
-              <td>{token.revokedAt ? <span className="muted">revoked {dateTime(token.revokedAt)}</span> : <RevokeTokenButton id={token.id} />}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable columns={["Name", "Role", "Prefix", "Created", "Last used", "State"]} testId="tokens-table">
+      {apiTokens.map((token) => (
+        <tr key={token.id} data-testid="token-row">
+          <td>{token.name}</td>
+          <td>
+            <span className={`role role-${token.role}`}>{token.role}</span>
+          </td>
+          <td className="mono">{token.prefix}…</td>
+          <td>{dateTime(token.createdAt)}</td>
+          <td>{dateTime(token.lastUsedAt)}</td>
+          <td>{token.revokedAt ? <span className="muted">revoked {dateTime(token.revokedAt)}</span> : <RevokeTokenButton id={token.id} />}</td>
+        </tr>
+      ))}
+    </DataTable>
   );
 }
 

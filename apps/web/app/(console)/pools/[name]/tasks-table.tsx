@@ -3,6 +3,7 @@ import { dateTime } from "@/lib/format";
 import { TASKS } from "@/lib/queries";
 import type { Task } from "@/lib/types";
 import { EmptyState } from "@/components/empty-state";
+import { DataTable } from "@/components/data-table";
 import { TaskActions } from "./task-actions";
 
 export async function TasksTable({ pool, operator }: { pool: string; operator: boolean }) {
@@ -15,50 +16,35 @@ export async function TasksTable({ pool, operator }: { pool: string; operator: b
     );
   }
   return (
-    <div className="table-wrap">
-      <table className="table" data-testid="tasks-table">
-        <thead>
-          <tr>
-            <th scope="col">Task</th>
-            <th scope="col">Type</th>
-            <th scope="col">Status</th>
-            <th scope="col">Pod / slot</th>
-            <th scope="col">Created</th>
-            <th scope="col">Finished</th>
-            {operator && <th scope="col">Actions</th>}
-          </tr>
-        </thead>
-        <tbody>
-          {tasks.map((task) => (
-            <tr key={task.id} data-testid="task-row" data-task-id={task.id} data-status={task.status}>
-              <td className="mono" title={task.id}>
-                {task.id.length > 12 ? `${task.id.slice(0, 8)}…` : task.id}
-              </td>
-              <td>{task.type}</td>
-              <td>
-                <span className={`status status-${task.status}`} data-testid="task-status">
-                  {task.status}
-                </span>
-                {task.error && <div className="error-text small">{task.error}</div>}
-                {task.output != null && (
-                  <details className="output">
-                    <summary className="small">{task.status === "apply_pending" ? "Plan to approve" : "Output"}</summary>
-                    <pre>{JSON.stringify(task.output, null, 2)}</pre>
-                  </details>
-                )}
-              </td>
-              <td>{task.pod ? `${task.pod.name}${task.slot ? ` #${task.slot.index}` : ""}` : "–"}</td>
-              <td>{dateTime(task.createdAt)}</td>
-              <td>{dateTime(task.finishedAt)}</td>
-              {operator && (
-                <td>
-                  <TaskActions id={task.id} status={task.status} />
-                </td>
-              )}
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable columns={["Task", "Type", "Status", "Pod / slot", "Created", "Finished", operator && "Actions"]} testId="tasks-table">
+      {tasks.map((task) => (
+        <tr key={task.id} data-testid="task-row" data-task-id={task.id} data-status={task.status}>
+          <td className="mono" title={task.id}>
+            {task.id.length > 12 ? `${task.id.slice(0, 8)}…` : task.id}
+          </td>
+          <td>{task.type}</td>
+          <td>
+            <span className={`status status-${task.status}`} data-testid="task-status">
+              {task.status}
+            </span>
+            {task.error && <div className="error-text small">{task.error}</div>}
+            {task.output != null && (
+              <details className="output">
+                <summary className="small">{task.status === "apply_pending" ? "Plan to approve" : "Output"}</summary>
+                <pre>{JSON.stringify(task.output, null, 2)}</pre>
+              </details>
+            )}
+          </td>
+          <td>{task.pod ? `${task.pod.name}${task.slot ? ` #${task.slot.index}` : ""}` : "–"}</td>
+          <td>{dateTime(task.createdAt)}</td>
+          <td>{dateTime(task.finishedAt)}</td>
+          {operator && (
+            <td>
+              <TaskActions id={task.id} status={task.status} />
+            </td>
+          )}
+        </tr>
+      ))}
+    </DataTable>
   );
 }
