@@ -78,21 +78,31 @@ function bodyTooLarge(limit: number): GraphQLError {
   });
 }
 
+function uploadTooLarge(fileLimit: number): GraphQLError {
+  return new GraphQLError(
+    `a GraphQL multipart upload may carry at most ${fileLimit} bytes of file (MAX_GRAPHQL_UPLOAD_BYTES): send larger files with PUT /files/<key>, which streams them`,
+    { extensions: { code: "REQUEST_ENTITY_TOO_LARGE", http: { status: 413 } } },
+  );
+}
+
 function isMultipart(request: Request): boolean {
   return (request.headers.get("content-type") ?? "").toLowerCase().startsWith("multipart/form-data");
 }
 
 /**
- * Limits request bodies other than uploads to `limit` bytes: by Content-Length when sent, and by
- * counting while reading when not (chunked). Multipart uploads are limited by yoga's overall
- * `maxRequestBodySize` and by the storage limit.
+ * Limits request bodies to `limit` bytes, and GraphQL multipart uploads, which yoga holds in
+ * memory while it parses them, to `limit` plus `uploadFileLimit`: by Content-Length when sent,
+ * and by counting while reading when not (chunked). Streamed uploads (PUT /files/<key>) never
+ * come here.
  */
-export function requestBodyLimit(limit: number): Plugin {
+export function requestBodyLimit(limit: number, uploadFileLimit: number): Plugin {
   return {
     onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {
-      if (isMultipart(request)) return;
+      const multipart = isMultipart(request);
+      const max = multipart ? limit + uploadFileLimit : limit;
+      const tooLarge = () => (multipart ? uploadTooLarge(uploadFileLimit) : bodyTooLarge(limit));
       const length = request.headers.get("content-length");
-      if (length !== null && Number(length) > limit) throw bodyTooLarge(limit);
+      if (length !== null && Number(length) > max) throw tooLarge();
       if (!requestParser || !request.body) return;
       const parse = requestParser;
       setRequestParser((req) => {
@@ -103,7 +113,7 @@ export function requestBodyLimit(limit: number): Plugin {
           new Transform<Uint8Array, Uint8Array>({
             transform(chunk, controller) {
               received += chunk.byteLength;
-              if (received > limit) controller.error(bodyTooLarge(limit));
+              if (received > max) controller.error(tooLarge());
               else controller.enqueue(chunk);
             },
           }),

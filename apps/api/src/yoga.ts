@@ -44,14 +44,14 @@ export function createBerthYoga(services: Services, options: BerthYogaOptions = 
     graphiql: cluster.environment !== "production",
     landingPage: false,
     logging: logLevel,
-    // The overall cap, reached only by uploads; other bodies are held to MAX_REQUEST_BYTES below.
-    maxRequestBodySize: api.maxRequestBytes + storage.maxUploadBytes,
+    // The overall cap; bodies are held to MAX_REQUEST_BYTES, multipart uploads to MAX_GRAPHQL_UPLOAD_BYTES, below.
+    maxRequestBodySize: api.maxRequestBytes + Math.min(storage.maxUploadBytes, api.maxGraphqlUploadBytes),
     plugins: [
       httpRoutes(services, typeof options.routes === "function" ? options.routes(services) : (options.routes ?? withUploads(services, fileRoutes(services)))),
       // Browsers send forms and multipart without a preflight; such requests must carry this header.
       // JSON requests are preflighted by browsers and pass, so scripts need nothing extra.
       useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
-      requestBodyLimit(api.maxRequestBytes),
+      requestBodyLimit(api.maxRequestBytes, Math.min(storage.maxUploadBytes, api.maxGraphqlUploadBytes)),
       ...queryLimits(api),
       sharedSubscriptions(),
       ...(options.plugins ?? []),

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_QUERY_TOKENS } from "../src/limits.js";
 import { createTestApi, STARTUP_TIMEOUT_MS, type TestApi } from "./support/api.js";
+import { contractOperation } from "./support/contract.js";
 
 const CREATE = `mutation($name: String!, $role: String!) { createApiToken(name: $name, role: $role) { __typename } }`;
 
@@ -123,5 +124,45 @@ describe("request and query limits", () => {
     expect(Buffer.byteLength(body)).toBeLessThan(262_144);
     const res = await post(body);
     expect(res.status).toBe(200);
+  });
+});
+
+describe("GraphQL multipart uploads", () => {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await createTestApi({ backend: "pglite", env: { MAX_REQUEST_BYTES: "8192", MAX_GRAPHQL_UPLOAD_BYTES: "16384", STORAGE_MAX_UPLOAD_BYTES: "1048576" } });
+  }, STARTUP_TIMEOUT_MS);
+  afterAll(() => api?.close());
+
+  const multipart = (key: string, bytes: number) => {
+    const form = new FormData();
+    form.set("operations", JSON.stringify({ query: contractOperation("UploadObject"), variables: { key, file: null } }));
+    form.set("map", JSON.stringify({ 0: ["variables.file"] }));
+    form.set("0", new File([new Uint8Array(bytes).fill(98)], "f.bin", { type: "application/octet-stream" }));
+    return form;
+  };
+  // As HTTP clients send a form: encoded, with its length announced.
+  const send = async (form: FormData, announceLength = true) => {
+    const encoded = new Response(form);
+    const body = new Uint8Array(await encoded.arrayBuffer());
+    const headers: Record<string, string> = { authorization: `Bearer ${api.adminToken}`, "x-graphql-yoga-csrf": "1", "content-type": encoded.headers.get("content-type")! };
+    if (announceLength) headers["content-length"] = String(body.byteLength);
+    return api.fetch("/graphql", { method: "POST", headers, body });
+  };
+
+  it("are held to MAX_GRAPHQL_UPLOAD_BYTES with a 413 that points to the streamed PUT, which still takes the file", async () => {
+    const small = (await (await send(multipart("small.bin", 10_000))).json()) as { data?: { uploadObject: { __typename: string } }; errors?: unknown };
+    expect(small).toMatchObject({ data: { uploadObject: { __typename: "MutationUploadObjectSuccess", data: { key: "small.bin", size: 10_000 } } } });
+    const refused = await send(multipart("big.bin", 100_000));
+    expect(refused.status).toBe(413);
+    expect(((await refused.json()) as { errors: { message: string }[] }).errors[0]!.message).toContain("at most 16384 bytes of file (MAX_GRAPHQL_UPLOAD_BYTES)");
+    expect(await api.services.storage.exists("big.bin")).toBe(false);
+    // Without a length it is refused while being read (by yoga's own multipart limit, the same size).
+    expect((await send(multipart("big.bin", 100_000), false)).status).toBeGreaterThanOrEqual(400);
+    expect(await api.services.storage.exists("big.bin")).toBe(false);
+
+    const put = await api.fetch("/files/big.bin", { method: "PUT", headers: { authorization: `Bearer ${api.adminToken}` }, body: new Uint8Array(100_000).fill(99) });
+    expect(put.status).toBeLessThan(300);
+    expect((await api.services.storage.getMetadata("big.bin")).size).toBe(100_000);
   });
 });

@@ -60,6 +60,7 @@ const variables = {
   MAX_QUERY_DEPTH: [positive, "a positive integer", "12"],
   MAX_QUERY_COST: [positive, "a positive integer", "5000"],
   MAX_REQUEST_BYTES: [positive, "a positive number of bytes", String(1024 * 1024)],
+  MAX_GRAPHQL_UPLOAD_BYTES: [positive, "a positive number of bytes", String(64 * 1024 * 1024)],
   LOG_LEVEL: [z.enum(["debug", "info", "warn", "error"]), "debug, info, warn or error", "info"],
 } as const satisfies Record<string, readonly [z.ZodType, string, string | undefined]>;
 
@@ -84,7 +85,16 @@ function parseVariables(env: Env): Raw {
 
 export interface BerthConfig {
   cluster: ClusterInfo;
-  api: { port: number; host: string; url: string; maxQueryDepth: number; maxQueryCost: number; maxRequestBytes: number };
+  api: {
+    port: number;
+    host: string;
+    url: string;
+    maxQueryDepth: number;
+    maxQueryCost: number;
+    maxRequestBytes: number;
+    /** A GraphQL multipart request is held in memory while parsed: its own, smaller limit. */
+    maxGraphqlUploadBytes: number;
+  };
   web: { port: number };
   dataDir: string;
   adminToken?: string;
@@ -141,6 +151,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       maxQueryDepth: v.MAX_QUERY_DEPTH,
       maxQueryCost: v.MAX_QUERY_COST,
       maxRequestBytes: v.MAX_REQUEST_BYTES,
+      maxGraphqlUploadBytes: v.MAX_GRAPHQL_UPLOAD_BYTES,
     },
     web: { port: v.WEB_PORT },
     dataDir,
