@@ -1,4 +1,3 @@
-import { Readable } from "node:stream";
 import { InvalidKeyError, InvalidRangeError, InvalidSignatureError, isLocalStorage, ObjectNotFoundError, type ByteRange } from "@berth/core/storage";
 import type { HttpRoutes } from "./http.js";
 import type { Services } from "./services.js";
@@ -26,7 +25,7 @@ function parseRange(header: string | null, size: number): ByteRange | null | "un
  */
 export function fileRoutes(services: Services): HttpRoutes {
   return {
-    files: async (request) => {
+    files: async (request, fetch) => {
       const { storage } = services;
       if (request.method !== "GET" && request.method !== "HEAD") return text(405, "only GET and HEAD");
       if (!isLocalStorage(storage)) return text(404, "share links of this storage backend are served by the backend itself");
@@ -45,8 +44,11 @@ export function fileRoutes(services: Services): HttpRoutes {
           ...(range ? { "content-range": `bytes ${range.start}-${range.end}/${meta.size}` } : {}),
         });
         if (request.method === "HEAD") return new Response(null, { status: range ? 206 : 200, headers });
-        const body = Readable.toWeb(await storage.getStream(key, range ?? undefined)) as unknown as ReadableStream<Uint8Array>;
-        return new Response(body, { status: range ? 206 : 200, headers });
+        // The server's Response takes the file's Node stream and the server pipes it to the socket
+        // as it is: converted to a web stream it was read chunk by chunk through promises, at
+        // about a third of the disk's speed.
+        const body = (await storage.getStream(key, range ?? undefined)) as unknown as BodyInit;
+        return new fetch.Response(body, { status: range ? 206 : 200, headers });
       } catch (error) {
         if (error instanceof InvalidSignatureError) return text(403, `link refused: ${error.message}`);
         if (error instanceof InvalidKeyError) return text(400, error.message);

@@ -2,10 +2,15 @@ import { registry } from "@berth/core/metrics";
 import type { Plugin } from "graphql-yoga";
 import type { Services } from "./services.js";
 
+/** The server's own fetch classes: a Response of theirs may carry a Node stream, which the server pipes as it is. */
+export interface ServerFetch {
+  Response: typeof Response;
+}
+
 /** Routes other capabilities add beside /graphql. Each gets the request and answers it. */
 export interface HttpRoutes {
   /** `/files/<key>?...`: presigned downloads of the local storage backend. */
-  files?: (request: Request) => Promise<Response> | Response;
+  files?: (request: Request, fetch: ServerFetch) => Promise<Response> | Response;
 }
 
 const READINESS_TIMEOUT_MS = 2_000;
@@ -55,7 +60,7 @@ export function httpRoutes(services: Services, routes: HttpRoutes = {}): Plugin 
       } else if (pathname === "/metrics") {
         endResponse(new fetchAPI.Response(await registry.metrics(), { headers: { "content-type": registry.contentType } }));
       } else if (pathname.startsWith("/files/") && routes.files) {
-        endResponse(await routes.files(request));
+        endResponse(await routes.files(request, fetchAPI));
       }
     },
   };

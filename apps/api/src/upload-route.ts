@@ -56,9 +56,9 @@ export function withUploads(services: Services, routes: HttpRoutes = {}): HttpRo
   const upload = uploadRoute(services);
   return {
     ...routes,
-    files: (request) => {
+    files: (request, fetch) => {
       if (request.method === "PUT") return upload(request);
-      return routes.files ? routes.files(request) : text(405, "only PUT");
+      return routes.files ? routes.files(request, fetch) : text(405, "only PUT");
     },
   };
 }

@@ -11,6 +11,8 @@ import { DEFAULT_CONTENT_TYPE, createStorageService } from "./service.js";
 import { InvalidSignatureError, keyFromFilesPath, loadOrCreateSigningSecret, signLocalUrl, verifyLocalSignature } from "./signing.js";
 import type { ByteRange, ListResult, ObjectInfo, ObjectMetadata, StorageBackend, StorageService } from "./types.js";
 
+const READ_CHUNK = 1024 * 1024;
+
 const openFd = promisify(openCallback);
 const fstat = promisify(fstatCallback);
 const closeFd = promisify(close);
@@ -125,7 +127,8 @@ class LocalBackend implements StorageBackend {
       if (range && range.start >= stats.size) throw new InvalidRangeError(key, range.start, range.end, stats.size);
       // The open descriptor keeps reading the content it opened even if the key is overwritten
       // meanwhile. (A plain descriptor, not a FileHandle: its stream reads about twice as fast.)
-      return createReadStream("", { fd, ...(range ? { start: range.start, end: Math.min(range.end, stats.size - 1) } : {}) });
+      // Reads of 1 MiB rather than 64 KiB: a sixteenth of the reads and socket writes per file.
+      return createReadStream("", { fd, highWaterMark: READ_CHUNK, ...(range ? { start: range.start, end: Math.min(range.end, stats.size - 1) } : {}) });
     } catch (error) {
       await closeFd(fd);
       throw error;
