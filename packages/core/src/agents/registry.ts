@@ -1,6 +1,7 @@
 import type { CoreContext } from "../context.js";
 import type { Pod, Task } from "../db/index.js";
 import { ForbiddenError } from "../errors.js";
+import { refreshReadiness } from "../pools/conditions.js";
 import { placePending } from "../slots/allocate.js";
 import { PodLostError, PodNotFoundError } from "./errors.js";
 
@@ -32,7 +33,11 @@ export async function registerAgent(ctx: CoreContext, podName: string, scope: Ag
       ...(becomesReady ? { phase: "Ready", readyAt: now, phaseChangedAt: now } : {}),
     },
   });
-  if (becomesReady) await placePending(ctx, pod.pool);
+  if (becomesReady) {
+    await placePending(ctx, pod.pool);
+    // Best effort: the next reconcile pass recomputes every condition anyway.
+    await refreshReadiness(ctx, pod.pool.id).catch(() => {});
+  }
   return updated;
 }
 

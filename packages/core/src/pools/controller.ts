@@ -4,6 +4,7 @@ import type { CoreContext } from "../context.js";
 import type { Pool, Prisma } from "../db/index.js";
 import type { PodRuntime, RuntimePoolSpec } from "../runtime/types.js";
 import { placePending } from "../slots/allocate.js";
+import { availableCondition, conditionMaker, podCounts, saveConditions } from "./conditions.js";
 import { closeAssignment, publishSlotChange } from "../slots/release.js";
 import { expireReservations } from "../tasks/lifecycle.js";
 import { decideScaling, livePods, nextLowSince, planManualScale, utilization, type PodSnapshot, type ScalingDecision } from "./decide.js";
@@ -449,29 +450,19 @@ export class PoolController {
     if (!fresh) return;
     const pods = observed?.pods ?? (await podSnapshots(this.ctx, pool.id));
     const live = livePods(pods);
-    const ready = live.filter((p) => p.phase === "Ready").length;
-    const starting = live.filter((p) => p.phase === "Pending" || p.phase === "Starting").length;
+    const counts = podCounts(pods);
     const pending = observed?.pendingTasks ?? (await this.ctx.prisma.task.count({ where: { poolId: pool.id, status: "pending" } }));
     const recentLost = await this.ctx.prisma.scalingEvent.count({
       where: { poolId: pool.id, kind: "pod_lost", at: { gt: new Date(this.ctx.now().getTime() - 10 * 60_000) } },
     });
-    const now = this.ctx.now().toISOString();
-    const previous = (fresh.conditions as unknown as PoolCondition[]) ?? [];
-    const cond = (type: PoolCondition["type"], on: boolean, reason: string, message: string): PoolCondition => {
-      const status = on ? "True" : "False";
-      const before = previous.find((c) => c.type === type);
-      return { type, status, reason, message, lastTransitionAt: before?.status === status ? before.lastTransitionAt : now };
-    };
-    const needed = Math.max(1, fresh.minPods);
+    const cond = conditionMaker((fresh.conditions as unknown as PoolCondition[]) ?? [], this.ctx.now());
     const conditions = [
-      fresh.minPods === 0 && live.length === 0 && pending === 0
-        ? cond("Available", true, "ScaledToZero", "no pods needed: the pool scales up when a task arrives")
-        : cond("Available", ready >= needed, ready >= needed ? "PodsReady" : "NotEnoughReadyPods", `${ready} of ${live.length} pod(s) Ready, ${needed} needed`),
+      availableCondition(cond, fresh, counts, pending),
       cond(
         "Progressing",
-        starting > 0 || report.created.length > 0 || report.deleted.length > 0,
-        starting > 0 ? "PodsStarting" : "Stable",
-        starting > 0 ? `${starting} pod(s) starting` : report.decision.reason,
+        counts.starting > 0 || report.created.length > 0 || report.deleted.length > 0,
+        counts.starting > 0 ? "PodsStarting" : "Stable",
+        counts.starting > 0 ? `${counts.starting} pod(s) starting` : report.decision.reason,
       ),
       cond(
         "Degraded",
@@ -480,9 +471,7 @@ export class PoolController {
         report.errors[0] ?? (recentLost > 0 ? `${recentLost} pod(s) lost in the last 10 minutes` : "no problems seen"),
       ),
     ];
-    if (JSON.stringify(conditions) !== JSON.stringify(previous)) {
-      await this.ctx.prisma.pool.update({ where: { id: pool.id }, data: { conditions: conditions as unknown as Prisma.InputJsonValue } });
-    }
+    await saveConditions(this.ctx, fresh, conditions);
     recordPoolGauges(pool.name, pods, utilization(live));
     await this.publishPool(fresh, live.length, utilization(live));
   }

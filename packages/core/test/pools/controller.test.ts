@@ -49,6 +49,28 @@ describe.each(backends)("pool controller on %s", (backend) => {
     expect((await pass())[0]!.decision.kind).toBe("none");
   });
 
+  it("a pod that becomes Ready makes its pool Available at once, without waiting for the next pass", async () => {
+    await controller.createPool({ name: "web", minPods: 1, maxPods: 2 });
+    await controller.reconcileAll();
+    const conditions = async () =>
+      Object.fromEntries(
+        ((await h.ctx.prisma.pool.findUniqueOrThrow({ where: { name: "web" } })).conditions as { type: string; status: string; reason: string }[]).map((c) => [c.type, `${c.status} ${c.reason}`]),
+      );
+    expect(await conditions()).toEqual({ Available: "False NotEnoughReadyPods", Progressing: "True PodsStarting", Degraded: "False Healthy" });
+
+    const abort = new AbortController();
+    const announced: string[] = [];
+    const listening = (async () => {
+      for await (const e of h.events.subscribe("pool", abort.signal)) announced.push(`${e.name} ${e.podCount}`);
+    })();
+    await agentsUp();
+    expect(await conditions()).toEqual({ Available: "True PodsReady", Progressing: "False Stable", Degraded: "False Healthy" });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    abort.abort();
+    await listening;
+    expect(announced).toEqual(["web 1"]);
+  });
+
   it("scenario 1: 3 pods, work on 2, scale to 1 — only the idle pod is deleted, busy ones keep their tasks", async () => {
     await controller.createPool({ name: "web", minPods: 0, maxPods: 5, autoscale: false });
     await controller.scalePool("web", 3);
