@@ -47,6 +47,13 @@ export function relative(iso: string | null | undefined, now: number): string {
   return diff >= 0 ? `in ${text}` : `${text} ago`;
 }
 
+/** How long ago something happened. A time within a second of now, or a moment ahead of this clock (the server's), is "just now". */
+export function ago(iso: string | null | undefined, now: number): string {
+  const t = iso ? new Date(iso).getTime() : NaN;
+  if (!Number.isNaN(t) && t > now - 1000) return "just now";
+  return relative(iso, now);
+}
+
 /** Seconds as the largest whole unit that fits, for durations configured in seconds. */
 export function seconds(s: number | null | undefined): string {
   if (s == null) return "–";

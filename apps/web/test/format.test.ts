@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bytes, duration, percent, relative, seconds } from "../lib/format";
+import { ago, bytes, duration, percent, relative, seconds } from "../lib/format";
 
 describe("formatting", () => {
   it("spells out durations at a readable scale", () => {
@@ -19,6 +19,15 @@ describe("formatting", () => {
     const now = Date.parse("2026-01-01T00:00:00Z");
     expect(relative("2026-01-01T00:00:30Z", now)).toBe("in 30 s");
     expect(relative("2025-12-31T22:00:00Z", now)).toBe("2 h ago");
+  });
+
+  it("says how long ago something happened, and never that it will happen", () => {
+    const now = Date.parse("2026-01-01T00:00:00Z");
+    expect(ago("2025-12-31T23:59:55Z", now)).toBe("5 s ago");
+    // A heartbeat stamped by the server a moment ahead of the browser's clock.
+    expect(ago("2026-01-01T00:00:00.800Z", now)).toBe("just now");
+    expect(ago("2025-12-31T23:59:59.500Z", now)).toBe("just now");
+    expect(ago(null, now)).toBe("–");
   });
 
   it("rounds ratios to whole percent and seconds to the largest whole unit", () => {

@@ -4,7 +4,7 @@ import { useRouter } from "next/navigation";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { clientGraphQL, subscribe } from "@/lib/client/graphql";
 import { useNow } from "@/lib/client/use-now";
-import { dateTime, relative } from "@/lib/format";
+import { ago, dateTime, relative } from "@/lib/format";
 import { POOL, POOL_CHANGED, SLOT_CHANGED } from "@/lib/queries";
 import { applySlotChange, countSlots, knowsSlot } from "@/lib/slots";
 import type { Pod, PoolDetail, Slot, SlotChange } from "@/lib/types";
@@ -186,7 +186,7 @@ function PodRow({ pod, now, selected, onSelect }: PodRowProps) {
         <span className="pod-name">{pod.name}</span>
         <span className={`badge phase phase-${pod.phase.toLowerCase()}`}>{pod.phase}</span>
         <span className="muted small" title={`Last heartbeat ${dateTime(pod.lastHeartbeatAt)}`}>
-          {pod.lastHeartbeatAt ? `heartbeat ${now ? relative(pod.lastHeartbeatAt, now) : dateTime(pod.lastHeartbeatAt)}` : "no heartbeat yet"}
+          {pod.lastHeartbeatAt ? `heartbeat ${now ? ago(pod.lastHeartbeatAt, now) : dateTime(pod.lastHeartbeatAt)}` : "no heartbeat yet"}
         </span>
       </div>
       <div className="slots">
