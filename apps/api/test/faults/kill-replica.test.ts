@@ -181,8 +181,9 @@ describe.skipIf(!postgresAvailable || !redisAvailable)("kill -9 of an API replic
   it("the kill interrupted the victim's reconcile run; its lock expired and the survivor's reconcile ran next with a higher fencing token", () => {
     expect(interrupted.length).toBeGreaterThanOrEqual(1);
     expect(takeover).toBeDefined();
-    // Within the built-in jobs' lock ttl and the next 5 s fire time after it, plus slack for a loaded machine.
-    expect(takeover!.startedAt!.getTime() - killAt).toBeLessThan(BUILTIN_LOCK_TTL_MS + 5_000 + 5_000);
+    // Within the built-in jobs' lock ttl and the next 5 s fire time after it, plus slack for a
+    // loaded machine: well under the 30 s it took with the old ttl.
+    expect(takeover!.startedAt!.getTime() - killAt).toBeLessThan(BUILTIN_LOCK_TTL_MS + 5_000 + 10_000);
     const interruptedToken = Math.max(...interrupted.map((r) => Number(r.fencingToken)));
     expect(Number(takeover!.fencingToken)).toBeGreaterThan(interruptedToken);
     expect(takeover!.scheduledAt.getTime()).toBeGreaterThan(Math.max(...interrupted.map((r) => r.scheduledAt.getTime())));
