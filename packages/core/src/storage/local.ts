@@ -5,8 +5,9 @@ import { dirname } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { InvalidRangeError, KeyConflictError, ObjectNotFoundError } from "./errors.js";
-import { RESERVED_FOLDER, compareKeys, validateKey } from "./keys.js";
+import { RESERVED_FOLDER, validateKey } from "./keys.js";
 import { LocalLayout, statEtag } from "./local-layout.js";
+import { cutPage } from "./list-page.js";
 import { DEFAULT_CONTENT_TYPE, createStorageService } from "./service.js";
 import { InvalidSignatureError, keyFromFilesPath, loadOrCreateSigningSecret, signLocalUrl, verifyLocalSignature } from "./signing.js";
 import type { ByteRange, ListResult, ObjectInfo, ObjectMetadata, StorageBackend, StorageService } from "./types.js";
@@ -175,7 +176,7 @@ class LocalBackend implements StorageBackend {
       if (MISSING.has(code(error))) return [];
       throw error;
     });
-    // Every name of the directory, in the byte order object stores list in; then one page of them.
+    // Every name of the directory; then one page of them, in the byte order object stores list in.
     const names: { name: string; folder: boolean }[] = [];
     for (const entry of entries) {
       if (!entry.name.startsWith(namePrefix)) continue;
@@ -186,15 +187,9 @@ class LocalBackend implements StorageBackend {
       if (entry.isDirectory()) names.push({ name: `${key}/`, folder: true });
       else if (entry.isFile()) names.push({ name: key, folder: false });
     }
-    names.sort((a, b) => compareKeys(a.name, b.name));
-    const rest = page.after === null ? names : names.filter((n) => compareKeys(n.name, page.after!) > 0);
-    const shown = rest.slice(0, page.limit);
+    const { shown, nextAfter } = cutPage(names, page);
     const objects = (await Promise.all(shown.filter((n) => !n.folder).map((n) => this.info(n.name)))).filter((o): o is ObjectInfo => o !== undefined);
-    return {
-      folders: shown.filter((n) => n.folder).map((n) => n.name),
-      objects,
-      nextAfter: rest.length > page.limit ? shown.at(-1)!.name : null,
-    };
+    return { folders: shown.filter((n) => n.folder).map((n) => n.name), objects, nextAfter };
   }
 
   private async info(key: string): Promise<ObjectInfo | undefined> {

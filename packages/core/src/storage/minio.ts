@@ -1,8 +1,8 @@
 import { Client, type ItemBucketMetadata } from "minio";
 import { Readable } from "node:stream";
 import { InvalidRangeError, ObjectNotFoundError } from "./errors.js";
-import { compareKeys } from "./keys.js";
 import { exactRange } from "./range-slice.js";
+import { cutPage } from "./list-page.js";
 import { DEFAULT_CONTENT_TYPE, createStorageService } from "./service.js";
 import type { ByteRange, ListResult, ObjectInfo, ObjectMetadata, StorageBackend, StorageService } from "./types.js";
 
@@ -171,15 +171,8 @@ class MinioBackend implements StorageBackend {
       else if (item.name) entries.push({ name: item.name, object: { key: item.name, size: item.size, etag: item.etag, lastModified: item.lastModified } });
     }
     // Servers differ in how they count folders against MaxKeys: the page is cut here, in name order.
-    entries.sort((a, b) => compareKeys(a.name, b.name));
-    const shown = entries.filter((e) => page.after === null || compareKeys(e.name, page.after) > 0).slice(0, page.limit + 1);
-    const more = shown.length > page.limit || (answer.isTruncated && shown.length > 0);
-    const kept = shown.slice(0, page.limit);
-    return {
-      folders: kept.filter((e) => !e.object).map((e) => e.name),
-      objects: kept.flatMap((e) => (e.object ? [e.object] : [])),
-      nextAfter: more ? kept.at(-1)!.name : null,
-    };
+    const { shown, nextAfter } = cutPage(entries, page, answer.isTruncated);
+    return { folders: shown.filter((e) => !e.object).map((e) => e.name), objects: shown.flatMap((e) => (e.object ? [e.object] : [])), nextAfter };
   }
 
   async presign(key: string, expiresIn: number): Promise<string> {
