@@ -67,6 +67,11 @@ export async function refreshReadiness(ctx: CoreContext, poolId: string): Promis
     ...previous.filter((c) => c.type !== "Available" && c.type !== "Progressing"),
   ].filter((c): c is PoolCondition => c !== undefined);
   await saveConditions(ctx, pool, conditions);
-  const live = livePods(pods);
+  await publishPoolChanged(ctx, pool, pods);
+}
+
+/** Tells subscribers of `pool` its pod count and utilisation now; `pods` when already read. */
+export async function publishPoolChanged(ctx: CoreContext, pool: Pool, pods?: PodSnapshot[]): Promise<void> {
+  const live = livePods(pods ?? (await podSnapshots(ctx, pool.id)));
   await ctx.events.publish("pool", { name: pool.name, podCount: live.length, utilization: utilization(live), at: ctx.now().toISOString() });
 }

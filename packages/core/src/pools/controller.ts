@@ -4,7 +4,7 @@ import type { CoreContext } from "../context.js";
 import type { Pool, Prisma } from "../db/index.js";
 import type { PodRuntime, RuntimePoolSpec } from "../runtime/types.js";
 import { placePending } from "../slots/allocate.js";
-import { availableCondition, conditionMaker, podCounts, saveConditions } from "./conditions.js";
+import { availableCondition, conditionMaker, podCounts, publishPoolChanged, saveConditions } from "./conditions.js";
 import { closeAssignment, publishSlotChange } from "../slots/release.js";
 import { expireReservations } from "../tasks/lifecycle.js";
 import { decideScaling, livePods, nextLowSince, planManualScale, utilization, type PodSnapshot, type ScalingDecision } from "./decide.js";
@@ -128,7 +128,7 @@ export class PoolController {
     if (await this.ctx.prisma.pool.findUnique({ where: { name: spec.name }, select: { id: true } })) throw new PoolExistsError(spec.name);
     try {
       const pool = await this.ctx.prisma.pool.create({ data: { ...spec, podTemplate: (spec.podTemplate ?? undefined) as Prisma.InputJsonValue | undefined } });
-      await this.publishPool(pool);
+      await publishPoolChanged(this.ctx, pool);
       return pool;
     } catch (error) {
       if ((error as { code?: string }).code === "P2002") throw new PoolExistsError(spec.name);
@@ -145,7 +145,7 @@ export class PoolController {
       where: { id: pool.id },
       data: { ...data, podTemplate: (data.podTemplate ?? undefined) as Prisma.InputJsonValue | undefined },
     });
-    await this.publishPool(updated);
+    await publishPoolChanged(this.ctx, updated);
     return updated;
   }
 
@@ -193,7 +193,7 @@ export class PoolController {
       utilization: utilization(livePods(snapshot)),
       reason: `manual scale to ${pods}: ${created.length} added, ${removed} removed, ${blocked} busy pod(s) kept`,
     });
-    await this.publishPool(pool);
+    await publishPoolChanged(this.ctx, pool);
     return { requested: pods, applied: created.length + removed, blockedPods: blocked, podCount };
   }
 
@@ -277,7 +277,7 @@ export class PoolController {
     });
     await this.record(fresh, { ...decision, toPods: decision.fromPods + report.created.length - report.deleted.length });
     poolMetrics.scalings.inc({ pool: pool.name, kind: decision.kind }, applied);
-    await this.publishPool(fresh);
+    await publishPoolChanged(this.ctx, fresh);
     return null;
   }
 
@@ -473,7 +473,7 @@ export class PoolController {
     ];
     await saveConditions(this.ctx, fresh, conditions);
     recordPoolGauges(pool.name, pods, utilization(live));
-    await this.publishPool(fresh, live.length, utilization(live));
+    await publishPoolChanged(this.ctx, fresh, pods);
   }
 
   private async record(
@@ -488,14 +488,5 @@ export class PoolController {
     await this.ctx.prisma.scalingEvent.create({
       data: { poolId: pool.id, kind: e.kind, fromPods: e.fromPods, toPods: e.toPods, utilization: e.utilization, reason: e.reason, at: this.ctx.now() },
     });
-  }
-
-  private async publishPool(pool: Pool, podCount?: number, util?: number): Promise<void> {
-    if (podCount === undefined || util === undefined) {
-      const live = livePods(await podSnapshots(this.ctx, pool.id));
-      podCount = live.length;
-      util = utilization(live);
-    }
-    await this.ctx.events.publish("pool", { name: pool.name, podCount, utilization: util, at: this.ctx.now().toISOString() });
   }
 }
