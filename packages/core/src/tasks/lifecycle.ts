@@ -179,7 +179,7 @@ export async function reportTask(ctx: CoreContext, input: ReportTaskInput): Prom
   if (input.output !== undefined && jsonSize(input.output) > MAX_PAYLOAD_BYTES) {
     throw new PayloadTooLargeError(jsonSize(input.output), MAX_PAYLOAD_BYTES);
   }
-  if ((status === "succeeded" || status === "failed") && input.output !== null && UUID.test(input.taskId)) {
+  if ((status === "succeeded" || status === "failed") && UUID.test(input.taskId)) {
     const finished = await finishRunningTask(ctx, { ...input, status });
     if (finished) return finished;
   }
@@ -207,13 +207,10 @@ export async function reportTask(ctx: CoreContext, input: ReportTaskInput): Prom
       case "failed": {
         if (task.status === status) return { task, effects: {} };
         if (task.status !== "running" && task.status !== "applying") break;
-        const released = await releaseSlotOf(tx, task.id, status);
-        const error = status === "failed" ? errorText(input.output) : null;
-        // An applied plan keeps its plan beside the apply's result.
-        const previous: unknown = task.output;
-        const merged = task.status === "applying" && isObject(previous) && isObject(output) ? { ...previous, ...output } : output;
-        const updated = await tx.task.update({ where: { id: task.id }, data: { status, finishedAt: now, output: merged, error } });
-        return { task: updated, effects: released ? { released } : {} };
+        // It became running since the one-statement attempt: the same statement, under this row lock.
+        const ended = await endRunningTask(tx, ctx, { ...input, status });
+        if (!ended) break;
+        return { task: ended.task, effects: ended.released ? { released: ended.released } : {} };
       }
     }
     throw new IllegalTransitionError(task.id, task.status, status);
@@ -237,26 +234,23 @@ export async function finishRunningTask(
   input: ReportTaskInput & { status: "succeeded" | "failed" },
   { placeNext = true } = {},
 ): Promise<Task | null> {
-  const status = input.status;
-  const output = input.output === undefined ? null : JSON.stringify(input.output);
-  const error = status === "failed" ? errorText(input.output) : null;
-  const [row] = await ctx.prisma.$queryRawUnsafe<FinishedRow[]>(
-    FINISH_RUNNING,
-    input.taskId,
-    status,
-    ctx.now(),
-    output,
-    error,
-    input.pod ?? null,
-    input.scopePoolId ?? null,
-  );
-  if (!row) return null;
-  const { freedPod, freedIndex, freedPool, ...task } = row;
-  const released = freedPod !== null && freedIndex !== null && freedPool !== null ? { pod: freedPod, index: freedIndex, pool: freedPool } : undefined;
-  return afterTransition(ctx, task, released ? { released } : {}, placeNext);
+  const ended = await endRunningTask(ctx.prisma, ctx, input);
+  return ended && afterTransition(ctx, ended.task, ended.released ? { released: ended.released } : {}, placeNext);
 }
 
-const isObject = (v: unknown): v is Record<string, Prisma.InputJsonValue> => typeof v === "object" && v !== null && !Array.isArray(v);
+/** Runs `berth_finish_task` on `db` (the client, or the caller's transaction): the ended task and the slot it freed, or null. */
+async function endRunningTask(
+  db: Pick<Prisma.TransactionClient, "$queryRawUnsafe">,
+  ctx: CoreContext,
+  input: ReportTaskInput & { status: "succeeded" | "failed" },
+): Promise<{ task: Task; released?: ReleasedSlot } | null> {
+  const output = input.output === undefined ? null : JSON.stringify(input.output);
+  const error = input.status === "failed" ? errorText(input.output) : null;
+  const [row] = await db.$queryRawUnsafe<FinishedRow[]>(FINISH_RUNNING, input.taskId, input.status, ctx.now(), output, error, input.pod ?? null, input.scopePoolId ?? null);
+  if (!row) return null;
+  const { freedPod, freedIndex, freedPool, ...task } = row;
+  return { task, released: freedPod !== null && freedIndex !== null && freedPool !== null ? { pod: freedPod, index: freedIndex, pool: freedPool } : undefined };
+}
 
 function errorText(output: unknown): string {
   if (output && typeof output === "object" && "error" in output) return String((output as { error: unknown }).error).slice(0, 2000);

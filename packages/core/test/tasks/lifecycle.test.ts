@@ -114,6 +114,28 @@ describe.each(backends)("task lifecycle on %s", (backend) => {
     expect(await expireReservations(h.ctx)).toEqual([]);
   });
 
+  it("a task that becomes running after the one-statement finish missed it is ended the same way, under its row lock", async () => {
+    const { pods } = await seedPool(h.ctx, "web", 1, 3);
+    const task = await submitTask(h.ctx, { pool: "web", type: "plan_and_apply" });
+    await reportTask(h.ctx, { taskId: task.id, pod: pods[0]!, status: "apply_pending", output: { plan: "+1" } });
+    await approveTask(h.ctx, task.id);
+    // The race, made certain: the first attempt of berth_finish_task answers as if the task were not yet running.
+    let missed = 0;
+    const prisma = new Proxy(h.ctx.prisma, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop, target) as unknown;
+        if (prop !== "$queryRawUnsafe") return typeof value === "function" ? value.bind(target) : value;
+        return (query: string, ...args: unknown[]) => (query.includes("berth_finish_task") && missed++ === 0 ? Promise.resolve([]) : target.$queryRawUnsafe(query, ...args));
+      },
+    });
+    const done = await reportTask({ ...h.ctx, prisma }, { taskId: task.id, pod: pods[0]!, status: "succeeded", output: { result: "applied" } });
+    expect(missed).toBe(1);
+    expect(done).toMatchObject({ status: "succeeded", output: { plan: "+1", result: "applied" } });
+    expect((await slotsOf(pods[0]!)).every((s) => s.state === "idle" && s.taskId === null)).toBe(true);
+    expect(await h.ctx.prisma.slotAssignment.count({ where: { taskId: task.id, releasedAt: null } })).toBe(0);
+    expect(h.slotEvents.at(-1)).toMatchObject({ pod: pods[0], state: "idle", taskId: null });
+  });
+
   it("transitions are idempotent: repeating a report, an approval or a cancel changes nothing", async () => {
     await seedPool(h.ctx, "web", 1, 2);
     const task = await submitTask(h.ctx, { pool: "web", type: "plan_and_apply" });
