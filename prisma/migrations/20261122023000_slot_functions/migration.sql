@@ -65,27 +65,33 @@ $$;
 -- pending rows are in it, so the head is found without walking past finished tasks.
 CREATE INDEX "Task_pending_queue_idx" ON "Task" ("poolId", (seq::bigint)) WHERE status = 'pending';
 
--- Frees the slot a task holds and closes its audit record, in one statement: the slot's next
--- holder can only take it once this commits, so its assignment always comes after this
--- release in the audit sequence. No row when the task holds no slot.
+-- Closes a task's open audit record. Call it while holding the slot's row lock: the release
+-- then takes its number from the audit sequence before the slot's next holder can take one.
+CREATE FUNCTION berth_close_assignment(task_id uuid, note text)
+RETURNS void
+LANGUAGE sql AS $$
+  UPDATE "SlotAssignment" SET "releasedAt" = now(), "releaseNote" = note,
+    "releasedSeq" = nextval(pg_get_serial_sequence('"SlotAssignment"', 'assignedSeq'))
+  WHERE "taskId" = task_id AND "releasedAt" IS NULL;
+$$;
+
+-- Frees the slot a task holds and closes its audit record, in one call: the slot's row is
+-- locked by its update before the record is closed. No row when the task holds no slot.
 CREATE FUNCTION berth_release_slot(task_id uuid, note text)
 RETURNS TABLE (pod text, index integer, pool text)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
+DECLARE
+  freed record;
 BEGIN
-  RETURN QUERY
-  WITH freed AS (
-    UPDATE "Slot" s SET state = 'idle', "taskId" = NULL, "reservedUntil" = NULL, "updatedAt" = now()
-    FROM "Pod" p JOIN "Pool" pl ON pl.id = p."poolId"
-    WHERE s."taskId" = task_id AND p.id = s."podId"
-    RETURNING p.name AS pod_name, s.index AS slot_index, pl.name AS pool_name
-  ), closed AS (
-    UPDATE "SlotAssignment" a SET "releasedAt" = now(), "releaseNote" = note,
-      "releasedSeq" = nextval(pg_get_serial_sequence('"SlotAssignment"', 'assignedSeq'))
-    WHERE a."taskId" = task_id AND a."releasedAt" IS NULL
-    RETURNING a.id
-  )
-  SELECT freed.pod_name::text, freed.slot_index::integer, freed.pool_name::text FROM freed;
+  UPDATE "Slot" s SET state = 'idle', "taskId" = NULL, "reservedUntil" = NULL, "updatedAt" = now()
+  FROM "Pod" p JOIN "Pool" pl ON pl.id = p."poolId"
+  WHERE s."taskId" = task_id AND p.id = s."podId"
+  RETURNING p.name AS pod_name, s.index AS slot_index, pl.name AS pool_name INTO freed;
+  PERFORM berth_close_assignment(task_id, note);
+  IF freed.pod_name IS NOT NULL THEN
+    RETURN QUERY SELECT freed.pod_name::text, freed.slot_index::integer, freed.pool_name::text;
+  END IF;
 END
 $$;
 

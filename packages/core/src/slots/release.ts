@@ -15,15 +15,9 @@ export async function releaseSlotOf(tx: Tx, taskId: string, note: string): Promi
   return rows[0] ?? null;
 }
 
-/** Closes the task's open audit record; call while holding the slot's row lock. */
+/** Closes the task's open audit record; call while holding the slot's row lock. `berth_close_assignment`. */
 export async function closeAssignment(tx: Tx, taskId: string, note: string): Promise<void> {
-  await tx.$executeRawUnsafe(
-    `UPDATE "SlotAssignment" SET "releasedAt" = now(), "releaseNote" = $2,
-       "releasedSeq" = nextval(pg_get_serial_sequence('"SlotAssignment"', 'assignedSeq'))
-     WHERE "taskId" = $1::uuid AND "releasedAt" IS NULL`,
-    taskId,
-    note,
-  );
+  await tx.$executeRawUnsafe(`SELECT berth_close_assignment($1::uuid, $2)`, taskId, note);
 }
 
 export async function publishSlotChange(
