@@ -6,6 +6,7 @@ import type { PodRuntime, RuntimePod, RuntimePoolSpec } from "@berth/core/runtim
  */
 export class MemoryRuntime implements PodRuntime {
   readonly kind = "local" as const;
+  readonly scope = "memory";
   readonly pods = new Map<string, RuntimePod>();
   calls = 0;
 
@@ -15,6 +16,10 @@ export class MemoryRuntime implements PodRuntime {
   async list(pool: RuntimePoolSpec): Promise<RuntimePod[]> {
     this.calls++;
     return [...this.pods.values()].filter((p) => p.pool === pool.name);
+  }
+  async listAll(): Promise<RuntimePod[]> {
+    this.calls++;
+    return [...this.pods.values()];
   }
   async create(pool: RuntimePoolSpec, name: string): Promise<RuntimePod> {
     this.calls++;

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { BerthConfig } from "@berth/core/cluster";
 import type { CoreContext } from "@berth/core/context";
@@ -9,10 +9,10 @@ import { builtinCronJobs, createCronScheduler, type CronScheduler } from "@berth
 import type { EventBus } from "@berth/core/events";
 import { createMemoryLockService, createRedisLockService, type LockService } from "@berth/core/locks";
 import { PoolController, checkReconcilePass } from "@berth/core/pools";
-import { createRuntime, type PodRuntime } from "@berth/core/runtime";
+import { createRuntime, guardBusyPodDeletion, type PodRuntime } from "@berth/core/runtime";
 import { createStorage, type StorageService } from "@berth/core/storage";
 import { expireReservations } from "@berth/core/tasks";
-import { mintAgentToken } from "@berth/core/tokens";
+import { mintAgentToken, verifyApiToken } from "@berth/core/tokens";
 import type { Redis } from "ioredis";
 
 /** Berth's domain, as the API serves it: everything past the database, Redis and the event bus. */
@@ -32,11 +32,17 @@ export interface DomainOptions {
   background?: boolean;
 }
 
+/** Stops the background work (the cron scheduler) first at shutdown, before requests drain. */
+export interface Background {
+  stopBackground(): Promise<void>;
+}
+
 /**
  * Agents in local pods (and in Kubernetes pods without a Secret) need a token limited to their
- * pool. Only hashes are stored, so this process mints one per pool and keeps it in memory.
- * Local pods end with the process, so a restart revokes the token its previous life minted;
- * Kubernetes pods outlive it and keep theirs.
+ * pool. Only hashes are stored, so a minted token is known to this process only. Local pods
+ * outlive the process: their pool's token is kept in the pod directory (a file only this user
+ * can read) and taken again after a restart while it is valid, so the pods that run on keep
+ * working; a new one replaces the previous token of the same name.
  */
 export function agentTokenName(local: boolean, pool: string, replicaId: string): string {
   const name = `${local ? "local agents" : "agents"} of ${pool} on ${replicaId}`;
@@ -44,14 +50,22 @@ export function agentTokenName(local: boolean, pool: string, replicaId: string):
   return name.length <= 100 ? name : `${local ? "local agents" : "agents"} of ${pool} on #${createHash("sha256").update(replicaId).digest("hex").slice(0, 16)}`;
 }
 
-function agentTokens(prisma: PrismaClient, config: BerthConfig) {
+function agentTokens(prisma: PrismaClient, config: BerthConfig, podDir: string) {
   const local = config.runtime.type === "local";
   const minted = new Map<string, Promise<string>>();
+  const kept = async (pool: string): Promise<string | null> => {
+    if (!local) return null;
+    const token = await readFile(join(podDir, "tokens", `${pool}.token`), "utf8").catch(() => null);
+    if (!token) return null;
+    const verified = await verifyApiToken(prisma, token.trim());
+    const poolRow = await prisma.pool.findUnique({ where: { name: pool }, select: { id: true } });
+    return verified?.role === "agent" && poolRow && verified.poolId === poolRow.id ? token.trim() : null;
+  };
   return (pool: string) => {
     let token = minted.get(pool);
     if (!token) {
       const name = agentTokenName(local, pool, config.cluster.replicaId);
-      token = mintAgentToken(prisma, { pool, name, replacePrevious: local }).then((r) => r.token);
+      token = kept(pool).then(async (still) => still ?? (await mintAgentToken(prisma, { pool, name, replacePrevious: local })).token);
       token.catch(() => minted.delete(pool));
       minted.set(pool, token);
     }
@@ -59,26 +73,30 @@ function agentTokens(prisma: PrismaClient, config: BerthConfig) {
   };
 }
 
+/** New work goes to pods heard from within three heartbeats, never more than the Lost timeout. */
+export function podFreshSeconds(config: Pick<BerthConfig, "agentHeartbeatSeconds" | "heartbeatTimeoutSeconds">): number {
+  return Math.min(3 * config.agentHeartbeatSeconds, config.heartbeatTimeoutSeconds);
+}
+
 export async function openDomain(
   base: { config: BerthConfig; prisma: PrismaClient; events: EventBus; redis: Redis | null; onClose(release: () => unknown): void },
   options: DomainOptions = {},
-): Promise<DomainServices> {
+): Promise<DomainServices & Background> {
   const { config, prisma, events, redis } = base;
-  const core: CoreContext = { prisma, events, now: () => new Date() };
+  const core: CoreContext = { prisma, events, now: () => new Date(), podFreshSeconds: podFreshSeconds(config) };
 
-  const runtime =
+  const podDir = join(config.dataDir, "pods");
+  const runtime = guardBusyPodDeletion(
     options.runtime ??
-    createRuntime(config.runtime, {
-      apiUrl: config.api.url,
-      agentToken: agentTokens(prisma, config),
-      logDir: join(config.dataDir, "pods"),
-    });
+      createRuntime(config.runtime, {
+        apiUrl: config.api.url,
+        agentToken: agentTokens(prisma, config, podDir),
+        podDir,
+        heartbeatMs: config.agentHeartbeatSeconds * 1000,
+      }),
+    core,
+  );
   base.onClose(() => runtime.close());
-
-  const pools = new PoolController(core, {
-    runtimes: { [runtime.kind]: runtime },
-    heartbeatTimeoutSeconds: config.heartbeatTimeoutSeconds,
-  });
 
   const locks = redis
     ? createRedisLockService(redis, { replicaId: config.cluster.replicaId, prefix: config.redisPrefix })
@@ -86,6 +104,12 @@ export async function openDomain(
 
   // Closing runs in reverse: the scheduler stops first, then held locks are released.
   base.onClose(() => locks.close());
+
+  const pools = new PoolController(core, {
+    runtimes: { [runtime.kind]: runtime },
+    heartbeatTimeoutSeconds: config.heartbeatTimeoutSeconds,
+    locks,
+  });
 
   const storage = createStorage(config.storage, { publicBaseUrl: config.api.url });
 
@@ -100,17 +124,19 @@ export async function openDomain(
   for (const job of builtinCronJobs({
     reconcileSchedule: config.reconcileSchedule,
     // A pass with errors in any pool is recorded as a failed run, with the reasons.
-    reconcile: async () => ({ pools: checkReconcilePass(await pools.reconcileAll()).length }),
+    reconcile: async (job) => ({ pools: checkReconcilePass(await pools.reconcileAll(job.signal)).length }),
     expireReservations: async () => ({ expired: (await expireReservations(core)).length }),
     pruneHistory: async () => ({ pruned: await cron.pruneHistory() }),
   })) {
     await cron.register(job);
   }
+  let stopped: Promise<void> | undefined;
+  const stopBackground = () => (stopped ??= cron.stop());
   if (options.background) {
     await cron.start();
-    base.onClose(() => cron.stop());
+    base.onClose(stopBackground);
   }
-  return { core, pools, runtime, locks, cron, storage };
+  return { core, pools, runtime, locks, cron, storage, stopBackground };
 }
 
 /**

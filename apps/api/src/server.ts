@@ -48,6 +48,8 @@ export async function startServer(config: BerthConfig, options: StartServerOptio
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      // Background work first: no reconcile pass acts on pods while the process goes away.
+      await services.stopBackground();
       for (const client of wss.clients) client.close(1001, "server shutting down");
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();

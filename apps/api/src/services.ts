@@ -3,7 +3,7 @@ import { openDatabase, type Database, type DatabaseConfig, type PrismaClient } f
 import { createMemoryEventBus, createRedisEventBus, type EventBus } from "@berth/core/events";
 import { ensureBootstrapAdminToken } from "@berth/core/tokens";
 import { Redis } from "ioredis";
-import { openDomain, type DomainOptions, type DomainServices } from "./domain.js";
+import { openDomain, type Background, type DomainOptions, type DomainServices } from "./domain.js";
 
 /** Redis did not answer at start-up; `reason` is one line for a person. */
 export class RedisUnavailableError extends Error {
@@ -17,7 +17,7 @@ export class RedisUnavailableError extends Error {
 }
 
 /** Everything the API holds for its lifetime. Schema files reach it as `ctx.services`. */
-export interface Services extends DomainServices {
+export interface Services extends DomainServices, Background {
   config: BerthConfig;
   db: Database;
   prisma: PrismaClient;

@@ -1,4 +1,4 @@
-import { currentAssignments, heartbeat, registerAgent } from "@berth/core/agents";
+import { currentAssignments, heartbeat, registerAgent, syncAgent, type AgentSync, type ReservedWork } from "@berth/core/agents";
 import type { Pod, Task } from "@berth/core/db";
 import { getTask, reportTask } from "@berth/core/tasks";
 import { builder } from "../builder.js";
@@ -42,7 +42,45 @@ const ReportTaskInput = builder.inputType("ReportTaskInput", {
   }),
 });
 
+const ReservedRef = builder.objectRef<ReservedWork>("ReservedWork").implement({
+  description: "A plan waiting for approval on the pod: its agent keeps the plan's working directory.",
+  fields: (t) => ({
+    task: t.field({ type: TaskRef, resolve: (r) => r.task }),
+    slot: t.field({ type: AssignmentSlot, resolve: (r) => ({ index: r.slotIndex }) }),
+    reservedUntil: t.expose("reservedUntil", { type: "DateTime", nullable: true }),
+  }),
+});
+
+const AgentSyncRef = builder.objectRef<AgentSync>("AgentSync").implement({
+  description:
+    "The server's truth for one pod, answered at every sync: the agent starts what it is missing from `assignments`, stops what is in `stop`, keeps the working directories of `reserved`, and takes no new work while `draining` (and exits once idle when the pod is Terminating).",
+  fields: (t) => ({
+    pod: t.field({ type: PodRef, resolve: (s) => s.pod }),
+    assignments: t.field({ type: [Assignment], resolve: (s) => s.assignments }),
+    reserved: t.field({ type: [ReservedRef], resolve: (s) => s.reserved }),
+    stop: t.idList({ resolve: (s) => s.stop, description: "Tasks the agent said it runs that it must stop now." }),
+    draining: t.exposeBoolean("draining"),
+  }),
+});
+
+const SyncAgentInput = builder.inputType("SyncAgentInput", {
+  fields: (t) => ({
+    pod: t.string({ required: true }),
+    active: t.idList({ description: "The tasks the agent runs right now. Omit it only if the agent cannot tell (nothing is then confirmed stopped)." }),
+  }),
+});
+
 builder.mutationFields((t) => ({
+  syncAgent: t.field({
+    type: AgentSyncRef,
+    errors: {},
+    skipTypeScopes: true,
+    authScopes: agentScopes,
+    description:
+      "The agent's heartbeat and level-triggered sync in one call, made at every heartbeat: whatever events were lost, an agent that applies each answer converges within one heartbeat. Refused with ConflictError code POD_LOST or POD_TERMINATING, or NotFoundError, when the agent must exit.",
+    args: { input: t.arg({ type: SyncAgentInput, required: true }) },
+    resolve: (_r, { input }, ctx) => syncAgent(ctx.services.core, { pod: input.pod, active: input.active?.map(String) ?? null }, scopeOf(ctx)),
+  }),
   registerAgent: t.field({
     type: Registration,
     errors: {},
@@ -84,7 +122,8 @@ builder.subscriptionFields((t) => ({
     type: Assignment,
     skipTypeScopes: true,
     authScopes: agentScopes,
-    description: "The pod's current assignments first, then every new one, as they happen.",
+    description:
+      "The pod's current assignments first, then every new one, as they happen; its current assignments again whenever the server's event stream was interrupted. Events can still be lost: agents also call syncAgent at every heartbeat.",
     args: { pod: t.arg.string({ required: true }) },
     subscribe: (_r, args, ctx) => assignmentStream(ctx, args.pod),
     resolve: (item) => item,
@@ -96,10 +135,17 @@ async function* assignmentStream(ctx: BerthContext, pod: string): AsyncGenerator
   // Subscribe before reading the current state, so nothing placed in between is missed.
   const events = ctx.services.events.subscribe(`assignment:${pod}`);
   try {
-    const current = await currentAssignments(core, pod, scopeOf(ctx));
-    const seen = new Set(current.map((a) => `${a.task.id}:${a.action}`));
+    let current = await currentAssignments(core, pod, scopeOf(ctx));
+    let seen = new Set(current.map((a) => `${a.task.id}:${a.action}`));
     for (const a of current) yield { task: a.task, slotIndex: a.slotIndex, action: a.action };
     for await (const event of events) {
+      if ("resync" in event) {
+        // The bus lost its connection for a while: whatever was published meanwhile is gone.
+        current = await currentAssignments(core, pod, scopeOf(ctx));
+        seen = new Set();
+        for (const a of current) yield { task: a.task, slotIndex: a.slotIndex, action: a.action };
+        continue;
+      }
       if (seen.delete(`${event.taskId}:${event.action}`)) continue;
       const task = await getTask(core, event.taskId).catch(() => null);
       if (task) yield { task, slotIndex: event.slotIndex, action: event.action };

@@ -1,4 +1,5 @@
-import { countCronRuns, cronRunsPage, type CronJobStatus } from "@berth/core/cron";
+import { withResync } from "@berth/core/events";
+import { countCronRuns, cronRunsPage, CronTriggerTimeoutError, type CronJobStatus } from "@berth/core/cron";
 import type { CronRun } from "@berth/core/db";
 import { builder } from "../builder.js";
 
@@ -64,8 +65,9 @@ builder.mutationFields((t) => ({
     description: "Runs the job once now, on one replica; returns the run once it started.",
     args: { name: t.arg.string({ required: true }) },
     resolve: async (_r, args, ctx) => {
+      const started = Date.now();
       const run = await ctx.services.cron.trigger(args.name);
-      if (!run) throw new Error(`the run of ${args.name} did not start in time`);
+      if (!run) throw new CronTriggerTimeoutError(args.name, Date.now() - started);
       return run;
     },
   }),
@@ -93,7 +95,8 @@ builder.subscriptionFields((t) => ({
   cronRunUpdated: t.field({
     type: CronRunUpdatedRef,
     description: "Each run as it starts and ends, on any replica.",
-    subscribe: (_r, _a, ctx) => ctx.services.events.subscribe("cronRun"),
+    // A lost run event leaves only history behind: a console re-reads it on its next refresh.
+    subscribe: (_r, _a, ctx) => withResync(ctx.services.events.subscribe("cronRun"), async () => []),
     resolve: (event) => event,
   }),
 }));

@@ -33,6 +33,13 @@ builder.objectType(ConflictErrorKind, {
   name: "ConflictError",
   description: "The request contradicts the current state (a name taken, a transition not allowed).",
   interfaces: [ErrorInterface],
+  fields: (t) => ({
+    code: t.string({
+      nullable: true,
+      description: "A stable code for conflicts a program acts on: POD_LOST and POD_TERMINATING tell an agent to exit.",
+      resolve: (error) => stringField(error, "code"),
+    }),
+  }),
 });
 
 builder.objectType(ForbiddenErrorKind, {

@@ -51,6 +51,9 @@ export const PoolRef = builder.objectRef<PoolSummary>("Pool").implement({
     autoscale: t.boolean({ resolve: (s) => s.pool.autoscale }),
     lostPodPolicy: t.string({ resolve: (s) => s.pool.lostPodPolicy, description: "fail or requeue." }),
     maxAttempts: t.int({ resolve: (s) => s.pool.maxAttempts }),
+    taskTimeoutSeconds: t.int({ nullable: true, resolve: (s) => s.pool.taskTimeoutSeconds, description: "Default run deadline of each task phase; null: none." }),
+    timeoutPolicy: t.string({ resolve: (s) => s.pool.timeoutPolicy, description: "fail or requeue: what a task past its deadline does." }),
+    stopGraceSeconds: t.int({ resolve: (s) => s.pool.stopGraceSeconds, description: "How long a stopped task's slot waits for its agent to confirm the stop." }),
     utilization: t.float({ resolve: (s) => s.utilization, description: "(running + reserved) / slots on Ready pods." }),
     podCount: t.int({ resolve: (s) => s.podCount, description: "Pods that exist or are starting (not Lost or Terminating)." }),
     busySlots: t.int({ resolve: (s) => s.busySlots, description: "Running slots." }),
@@ -108,6 +111,9 @@ const poolSpecFields = (t: PothosSchemaTypes.InputFieldBuilder<PothosSchemaTypes
   autoscale: t.boolean(),
   lostPodPolicy: t.string({ description: "fail (default) or requeue." }),
   maxAttempts: t.int({ description: "Attempts before a requeued task fails." }),
+  taskTimeoutSeconds: t.int({ description: "Default run deadline of each task phase (plan, apply), 1 s to 7 days; default 3600. Explicit null: no deadline." }),
+  timeoutPolicy: t.string({ description: "fail (default) or requeue: what a task past its deadline does (requeue within maxAttempts, plan phase only)." }),
+  stopGraceSeconds: t.int({ description: "How long the slot of a cancelled or timed-out task stays held while its agent stops the work; default 30." }),
 });
 
 const CreatePoolInput = builder.inputType("CreatePoolInput", {

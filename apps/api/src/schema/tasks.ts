@@ -16,6 +16,14 @@ TaskRef.implement({
     output: t.expose("output", { type: "JSON", nullable: true, description: "What the agent reported: the plan of an apply_pending task, results, errors." }),
     error: t.exposeString("error", { nullable: true }),
     attempts: t.exposeInt("attempts"),
+    timeoutSeconds: t.exposeInt("timeoutSeconds", { nullable: true, description: "Run deadline of each phase (plan, apply); null: none." }),
+    deadlineAt: t.expose("deadlineAt", { type: "DateTime", nullable: true, description: "When the running phase must have ended." }),
+    acknowledgedAt: t.expose("acknowledgedAt", { type: "DateTime", nullable: true, description: "When the agent confirmed it runs the current phase." }),
+    stopRequestedAt: t.expose("stopRequestedAt", { type: "DateTime", nullable: true, description: "Set while the slot waits for the agent to stop a task the server ended." }),
+    failureReason: t.exposeString("failureReason", {
+      nullable: true,
+      description: "Why the task ended other than by its agent's report: deadline_exceeded, pod_lost, cancelled, reservation_expired, pool_deleted, agent_stopped, slot_lost.",
+    }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     startedAt: t.expose("startedAt", { type: "DateTime", nullable: true }),
     planReadyAt: t.expose("planReadyAt", { type: "DateTime", nullable: true }),
@@ -59,6 +67,7 @@ const SubmitTaskInput = builder.inputType("SubmitTaskInput", {
     pool: t.string({ required: true }),
     type: t.string({ required: true, description: "plan, apply, plan_and_apply or any name (1-64 of letters, digits, _ . : -)." }),
     payload: t.field({ type: "JSON", description: "Up to 64 KiB of JSON. The demo agent honours {durationMs, fail}." }),
+    timeoutSeconds: t.int({ description: "Run deadline of each phase in seconds (1 to 604800). Absent: the pool's taskTimeoutSeconds; explicit null: no deadline." }),
     idempotencyKey: t.string({
       description:
         "Makes a retry safe: while a task submitted with this key exists in the pool, submitting the same type and payload with it again returns that task; another type or payload is a ConflictError. 1-128 printable ASCII characters.",
@@ -88,7 +97,14 @@ builder.mutationFields((t) => ({
     type: TaskRef,
     errors: {},
     args: { input: t.arg({ type: SubmitTaskInput, required: true }) },
-    resolve: (_r, { input }, ctx) => submitTask(ctx.services.core, { pool: input.pool, type: input.type, payload: input.payload ?? undefined, idempotencyKey: input.idempotencyKey }),
+    resolve: (_r, { input }, ctx) =>
+      submitTask(ctx.services.core, {
+        pool: input.pool,
+        type: input.type,
+        payload: input.payload ?? undefined,
+        idempotencyKey: input.idempotencyKey,
+        timeoutSeconds: "timeoutSeconds" in input ? input.timeoutSeconds : undefined,
+      }),
   }),
   approveTask: t.field({
     type: TaskRef,

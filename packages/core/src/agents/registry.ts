@@ -3,14 +3,16 @@ import type { Pod, Task } from "../db/index.js";
 import { ForbiddenError } from "../errors.js";
 import { refreshReadiness } from "../pools/conditions.js";
 import { placePending } from "../slots/allocate.js";
-import { PodLostError, PodNotFoundError } from "./errors.js";
+import { PodLostError, PodNotFoundError, PodTerminatingError } from "./errors.js";
 
 /** Who is calling: an agent token may be limited to one pool. */
 export interface AgentScope {
   poolId?: string | null;
 }
 
-async function findPod(ctx: CoreContext, name: string, scope: AgentScope): Promise<Pod & { pool: { id: string; name: string } }> {
+export type AgentPod = Pod & { pool: { id: string; name: string } };
+
+export async function findAgentPod(ctx: CoreContext, name: string, scope: AgentScope): Promise<AgentPod> {
   const pod = await ctx.prisma.pod.findUnique({ where: { name }, include: { pool: { select: { id: true, name: true } } } });
   if (!pod) throw new PodNotFoundError(name);
   if (scope.poolId && pod.poolId !== scope.poolId) throw new ForbiddenError(`this agent token may not act for pod ${name}`);
@@ -18,35 +20,48 @@ async function findPod(ctx: CoreContext, name: string, scope: AgentScope): Promi
   return pod;
 }
 
+/** Why a conditional update of the pod matched nothing: it was declared Lost, deleted, or is going away. */
+async function refusal(ctx: CoreContext, pod: AgentPod): Promise<Error> {
+  const now = await ctx.prisma.pod.findUnique({ where: { id: pod.id }, select: { phase: true } });
+  if (!now) return new PodNotFoundError(pod.name);
+  if (now.phase === "Terminating") return new PodTerminatingError(pod.name);
+  return new PodLostError(pod.name);
+}
+
 /**
- * The agent inside a pod says it is up: the pod becomes Ready (unless it is being drained)
- * and pending tasks of the pool are placed on its slots.
+ * The agent inside a pod says it is up: a Pending or Starting pod becomes Ready and pending tasks
+ * of the pool are placed on its slots. Each step is a conditional update, so a concurrent drain,
+ * delete or lost-pod pass is never overwritten: a Draining pod stays Draining, a Terminating or
+ * Lost one is refused (its agent must exit).
  */
 export async function registerAgent(ctx: CoreContext, podName: string, scope: AgentScope = {}): Promise<Pod> {
-  const pod = await findPod(ctx, podName, scope);
+  const pod = await findAgentPod(ctx, podName, scope);
   const now = ctx.now();
-  const becomesReady = pod.phase === "Pending" || pod.phase === "Starting";
-  const updated = await ctx.prisma.pod.update({
-    where: { id: pod.id },
-    data: {
-      lastHeartbeatAt: now,
-      ...(becomesReady ? { phase: "Ready", readyAt: now, phaseChangedAt: now } : {}),
-    },
+  const became = await ctx.prisma.pod.updateMany({
+    where: { id: pod.id, phase: { in: ["Pending", "Starting"] } },
+    data: { phase: "Ready", readyAt: now, phaseChangedAt: now, lastHeartbeatAt: now },
   });
-  if (becomesReady) {
+  if (became.count === 0) {
+    const seen = await ctx.prisma.pod.updateMany({ where: { id: pod.id, phase: { in: ["Ready", "Draining"] } }, data: { lastHeartbeatAt: now } });
+    if (seen.count === 0) throw await refusal(ctx, pod);
+  }
+  if (became.count > 0) {
     await placePending(ctx, pod.pool);
     // Best effort: the next reconcile pass recomputes every condition anyway.
     await refreshReadiness(ctx, pod.pool.id).catch(() => {});
   }
-  return updated;
+  return ctx.prisma.pod.findUniqueOrThrow({ where: { id: pod.id } });
 }
 
+/**
+ * Records a heartbeat. Conditional on the phase, so a heartbeat racing the lost-pod pass never
+ * revives a Lost pod; a Terminating pod's agent is told to exit.
+ */
 export async function heartbeat(ctx: CoreContext, podName: string, scope: AgentScope = {}): Promise<Date> {
-  const pod = await findPod(ctx, podName, scope);
+  const pod = await findAgentPod(ctx, podName, scope);
   const now = ctx.now();
-  // Conditional on the phase so a heartbeat racing the lost-pod pass never revives a Lost pod.
-  const { count } = await ctx.prisma.pod.updateMany({ where: { id: pod.id, phase: { not: "Lost" } }, data: { lastHeartbeatAt: now } });
-  if (count === 0) throw new PodLostError(podName);
+  const { count } = await ctx.prisma.pod.updateMany({ where: { id: pod.id, phase: { in: ["Pending", "Starting", "Ready", "Draining"] } }, data: { lastHeartbeatAt: now } });
+  if (count === 0) throw await refusal(ctx, pod);
   return now;
 }
 
@@ -58,13 +73,13 @@ export interface CurrentAssignment {
 
 /** What the pod's agent should be working on now: the level-triggered start of its assignment stream. */
 export async function currentAssignments(ctx: CoreContext, podName: string, scope: AgentScope = {}): Promise<CurrentAssignment[]> {
-  const pod = await findPod(ctx, podName, scope);
+  const pod = await findAgentPod(ctx, podName, scope);
   const slots = await ctx.prisma.slot.findMany({
     where: { podId: pod.id, state: "running", taskId: { not: null } },
     include: { task: true },
     orderBy: { index: "asc" },
   });
   return slots
-    .filter((s): s is typeof s & { task: Task } => s.task !== null)
+    .filter((s): s is typeof s & { task: Task } => s.task !== null && (s.task.status === "running" || s.task.status === "applying"))
     .map((s) => ({ task: s.task, slotIndex: s.index, action: s.task.status === "applying" ? "apply" : "run" }));
 }

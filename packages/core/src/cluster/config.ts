@@ -52,6 +52,7 @@ const variables = {
   POD_RUNTIME: [z.enum(["local", "kubernetes"]), "local or kubernetes", undefined],
   KUBERNETES_NAMESPACE: [z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/), "a Kubernetes namespace name", "default"],
   HEARTBEAT_TIMEOUT_SECONDS: [positive, "a positive number of seconds", "30"],
+  AGENT_HEARTBEAT_SECONDS: [positive, "a positive number of seconds", "5"],
   RECONCILE_SCHEDULE: [z.string().min(1), "a cron expression with seconds, e.g. */5 * * * * *", "*/5 * * * * *"],
   CRON_HISTORY_KEEP: [positive, "a positive integer", "200"],
   CLUSTER_MODE: [z.enum(["true", "false"]), "true or false", undefined],
@@ -112,6 +113,8 @@ export interface BerthConfig {
   };
   runtime: { type: "local" | "kubernetes"; namespace: string };
   heartbeatTimeoutSeconds: number;
+  /** How often agents Berth starts heartbeat and sync; new work goes only to pods heard from within three of these. */
+  agentHeartbeatSeconds: number;
   reconcileSchedule: string;
   cronHistoryKeep: number;
   logLevel: "debug" | "info" | "warn" | "error";
@@ -140,6 +143,9 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       "a value when STORAGE_TYPE is minio (or cluster mode chose minio)",
       undefined,
     );
+  }
+  if (v.AGENT_HEARTBEAT_SECONDS * 2 > v.HEARTBEAT_TIMEOUT_SECONDS) {
+    throw new ConfigError("AGENT_HEARTBEAT_SECONDS", `at most half of HEARTBEAT_TIMEOUT_SECONDS (${v.HEARTBEAT_TIMEOUT_SECONDS}), so one late heartbeat does not lose a pod`, String(v.AGENT_HEARTBEAT_SECONDS));
   }
   const host = v.API_HOST ?? (cluster.mode === "kubernetes" ? "0.0.0.0" : "127.0.0.1");
   return {
@@ -178,6 +184,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     },
     runtime: { type: runtimeType, namespace: v.KUBERNETES_NAMESPACE },
     heartbeatTimeoutSeconds: v.HEARTBEAT_TIMEOUT_SECONDS,
+    agentHeartbeatSeconds: v.AGENT_HEARTBEAT_SECONDS,
     reconcileSchedule: v.RECONCILE_SCHEDULE,
     cronHistoryKeep: v.CRON_HISTORY_KEEP,
     logLevel: v.LOG_LEVEL,

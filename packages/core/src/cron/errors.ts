@@ -44,3 +44,13 @@ export class InvalidCronQueryError extends ValidationError {
     super(field, `invalid ${field} ${JSON.stringify(value)}: ${reason}`);
   }
 }
+
+/** A triggered run did not start anywhere in time (every replica busy with the job, or none running). */
+export class CronTriggerTimeoutError extends ConflictError {
+  constructor(
+    readonly job: string,
+    readonly waitedMs: number,
+  ) {
+    super(`the triggered run of ${job} did not start within ${Math.round(waitedMs / 1000)} s; it stays requested and runs when a replica is free`);
+  }
+}

@@ -10,7 +10,7 @@ export {
   cronJobsOf,
   type ClusterSafeCronOptions,
 } from "./decorators.js";
-export { CronJobAlreadyRegisteredError, CronJobNotFoundError, InvalidCronExpressionError, InvalidCronJobError, InvalidCronQueryError } from "./errors.js";
+export { CronJobAlreadyRegisteredError, CronJobNotFoundError, CronTriggerTimeoutError, InvalidCronExpressionError, InvalidCronJobError, InvalidCronQueryError } from "./errors.js";
 export { parseSchedule, dueFireTime, fireTimesBetween, type CronSchedule } from "./schedule.js";
 export { listCronRuns, pruneCronHistory, type CronRunPage, type CronRunQuery } from "./history.js";
 export { createCronScheduler, type CronJobStatus, type CronScheduler, type CronSchedulerOptions } from "./scheduler.js";

@@ -280,10 +280,15 @@ export function createCronScheduler(options: CronSchedulerOptions): CronSchedule
     async trigger(name) {
       const state = stateOf(name);
       const now = clock();
-      // A request already pending is reused, so two clicks before it runs still run it once.
-      await prisma.cronJob.updateMany({ where: { name, triggerRequestedAt: null }, data: { triggerRequestedAt: now, updatedAt: now } });
-      const row = await prisma.cronJob.findUnique({ where: { name }, select: { triggerRequestedAt: true } });
-      const requestedAt = row?.triggerRequestedAt ?? now;
+      // One statement both reuses a request already pending (two clicks before it runs still run
+      // it once) and makes one when there is none: reading it back separately could find it
+      // claimed (cleared) by another replica in between, and then wait for a request that was
+      // never stored.
+      const [row] = await prisma.$queryRaw<{ requestedAt: Date }[]>`
+        UPDATE "CronJob" SET "triggerRequestedAt" = COALESCE("triggerRequestedAt", ${now}::timestamp(3)), "updatedAt" = ${now}::timestamp(3)
+        WHERE name = ${name} RETURNING "triggerRequestedAt" AS "requestedAt"`;
+      if (!row) throw new CronJobNotFoundError(name);
+      const requestedAt = row.requestedAt;
       const deadline = Date.now() + (options.triggerWaitMs ?? state.job.lockTtlMs);
       for (let attempt = 0; ; attempt++) {
         // While started, this replica's own ticks retry the claim; trying on every poll here would only inflate lock failures.

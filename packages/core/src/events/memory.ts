@@ -1,5 +1,5 @@
 import { createSubscriptionQueue } from "./queue.js";
-import type { EventBus, EventOf } from "./types.js";
+import type { EventBus, EventOf, Resync } from "./types.js";
 
 /** In-process EventBus for the embedded default: one process, no Redis. */
 export function createMemoryEventBus(): EventBus {
@@ -11,7 +11,7 @@ export function createMemoryEventBus(): EventBus {
     subscribe<C extends string>(channel: C, signal?: AbortSignal) {
       let set = subscribers.get(channel);
       if (!set) subscribers.set(channel, (set = new Set()));
-      const queue = createSubscriptionQueue<EventOf<C>>(() => {
+      const queue = createSubscriptionQueue<EventOf<C> | Resync>(() => {
         set.delete(queue as never);
         if (set.size === 0) subscribers.delete(channel);
       }, signal);

@@ -1,7 +1,7 @@
 import { Counter, metric, registry } from "../metrics/index.js";
 import { Redis } from "ioredis";
 import { createSubscriptionQueue } from "./queue.js";
-import type { EventBus, EventOf } from "./types.js";
+import type { EventBus, EventOf, Resync } from "./types.js";
 
 export type RedisEventBusOptions = (
   | { url: string }
@@ -35,6 +35,11 @@ const eventsDropped = metric(
   () => new Counter({ name: "berth_events_dropped_total", help: "Live events not published because Redis did not answer", labelNames: ["reason"], registers: [registry] }),
 );
 
+const resyncs = metric(
+  "berth_events_resyncs_total",
+  () => new Counter({ name: "berth_events_resyncs_total", help: "Times subscribers were told to re-read the truth after the event bus reconnected", registers: [registry] }),
+);
+
 export function createRedisEventBus(options: RedisEventBusOptions): RedisEventBus {
   const ownsPublisher = "url" in options;
   const publisher = "url" in options ? new Redis(options.url) : options.redis;
@@ -49,6 +54,27 @@ export function createRedisEventBus(options: RedisEventBusOptions): RedisEventBu
   };
   subscriber.on("error", onError);
   if (ownsPublisher) publisher.on("error", onError);
+
+  // After a reconnect ioredis subscribes again by itself, but whatever was published while the
+  // connection was down is gone for good: once the subscriptions are back (the PING's answer comes
+  // after theirs), every local subscriber is told to re-read the truth.
+  let connectedBefore = false;
+  subscriber.on("ready", () => {
+    if (!connectedBefore) {
+      connectedBefore = true;
+      return;
+    }
+    void subscriber.ping().then(
+      () => {
+        const marker: Resync = { resync: true, reason: "reconnected", at: new Date().toISOString() };
+        for (const set of local.values()) for (const s of set) s.push(marker);
+        resyncs.inc();
+      },
+      () => {
+        // Down again already: the next "ready" resyncs.
+      },
+    );
+  });
 
   subscriber.on("message", (redisChannel: string, message: string) => {
     if (!redisChannel.startsWith(prefix)) return;
@@ -84,7 +110,7 @@ export function createRedisEventBus(options: RedisEventBusOptions): RedisEventBu
         local.set(channel, (set = new Set()));
         track(subscriber.subscribe(prefix + channel));
       }
-      const queue = createSubscriptionQueue<EventOf<C>>(() => {
+      const queue = createSubscriptionQueue<EventOf<C> | Resync>(() => {
         set.delete(queue as Subscriber);
         if (set.size === 0 && local.get(channel) === set) {
           local.delete(channel);

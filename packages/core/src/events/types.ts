@@ -8,6 +8,8 @@ export interface SlotChanged {
   taskId: string | null;
   /** ISO-8601 time of the change. */
   at: string;
+  /** The slot's current state, re-sent after events may have been lost (not a change). */
+  resync?: boolean;
 }
 
 export interface PoolChanged {
@@ -17,6 +19,8 @@ export interface PoolChanged {
   /** True when the pool was deleted. */
   deleted?: boolean;
   at: string;
+  /** The pool's current state, re-sent after events may have been lost (not a change). */
+  resync?: boolean;
 }
 
 /** A task placed on a slot of `pod`: what the pod's agent receives. */
@@ -55,12 +59,28 @@ export type EventOf<C extends string> = C extends `slot:${string}`
         : never;
 
 /**
+ * Delivered in place of events that may have been lost: the bus lost its connection for a
+ * while (Redis pub/sub keeps nothing for a disconnected subscriber). A consumer re-reads the
+ * truth from the database, then goes on with the events that follow.
+ */
+export interface Resync {
+  resync: true;
+  reason: "reconnected";
+  at: string;
+}
+
+export const isResync = (event: unknown): event is Resync => typeof event === "object" && event !== null && (event as { resync?: unknown }).resync === true;
+
+/**
  * Publish/subscribe for live changes. `memory` serves one process; `redis` fans out to every
  * replica, so a subscriber on replica B sees what replica A published.
  */
 export interface EventBus {
   publish<C extends string>(channel: C, event: EventOf<C>): Promise<void>;
-  /** An async iterator of the channel's events from now on; ends when `signal` aborts or `return()` is called. */
-  subscribe<C extends string>(channel: C, signal?: AbortSignal): AsyncIterableIterator<EventOf<C>>;
+  /**
+   * An async iterator of the channel's events from now on, with a Resync wherever events may
+   * have been lost; ends when `signal` aborts or `return()` is called.
+   */
+  subscribe<C extends string>(channel: C, signal?: AbortSignal): AsyncIterableIterator<EventOf<C> | Resync>;
   close(): Promise<void>;
 }

@@ -1,16 +1,19 @@
 import { randomBytes } from "node:crypto";
 import { detectLostPods } from "../agents/lost.js";
 import type { CoreContext } from "../context.js";
-import type { Pool, Prisma } from "../db/index.js";
-import type { PodRuntime, RuntimePoolSpec } from "../runtime/types.js";
+import { retryOnConflict, type Pool, type Prisma } from "../db/index.js";
+import { createMemoryLockService, type LockService } from "../locks/index.js";
+import type { PodRuntime, RuntimePod, RuntimePoolSpec } from "../runtime/types.js";
 import { placePending } from "../slots/allocate.js";
-import { availableCondition, conditionMaker, podCounts, publishPoolChanged, saveConditions } from "./conditions.js";
 import { closeAssignment, publishSlotChange } from "../slots/release.js";
-import { expireReservations } from "../tasks/lifecycle.js";
+import { enforceDeadlines, expireReservations } from "../tasks/lifecycle.js";
+import { availableCondition, conditionMaker, podCounts, publishPoolChanged, saveConditions } from "./conditions.js";
 import { decideScaling, livePods, nextLowSince, planManualScale, utilization, type PodSnapshot, type ScalingDecision } from "./decide.js";
 import { PoolBusyError, PoolExistsError } from "./errors.js";
+import { PoolGuards, type PoolGuard } from "./guard.js";
 import { poolMetrics, recordPoolGauges } from "./metrics.js";
-import { getPool, podSnapshots, specOf, type PoolCondition } from "./queries.js";
+import { planRuntime, toPodSnapshots, type PodRow, type PoolView } from "./observe.js";
+import { getPool, specOf, type PoolCondition } from "./queries.js";
 import { mergeSpec, PoolSpecError, validatePoolSpec, withDefaults, type PoolSpecInput } from "./spec.js";
 
 export interface PoolControllerOptions {
@@ -19,8 +22,20 @@ export interface PoolControllerOptions {
   heartbeatTimeoutSeconds: number;
   /** A pod whose agent never registered is Lost after this long. */
   startTimeoutSeconds?: number;
-  /** Lost and Terminating pod rows are kept this long for the console, then removed. */
+  /** Lost pod rows are kept this long for the console, then removed. */
   podHistorySeconds?: number;
+  /** A Terminating pod still listed by its runtime this long is forgotten. Default 300 s. */
+  terminatingTimeoutSeconds?: number;
+  /** The per-pool guard's locks: Redis in cluster mode. Default: in this process's memory. */
+  locks?: LockService;
+  /**
+   * When this replica started. For its first heartbeatTimeoutSeconds no pod is declared Lost by
+   * heartbeat: after every replica was down, agents need that long to reach the API again.
+   * Default: when the controller was made.
+   */
+  startedAt?: Date;
+  /** How long a manual scale or delete waits for a pass acting on the pool. Default 10 s. */
+  guardWaitMs?: number;
 }
 
 export interface ScaleResult {
@@ -39,7 +54,11 @@ export interface ReconcileReport {
   deleted: string[];
   returnedToReady: string[];
   lost: string[];
+  adopted: string[];
   expired: number;
+  deadlines: number;
+  /** Set when the pass left the pool alone: another actor held it. */
+  skipped?: string;
   errors: string[];
 }
 
@@ -50,7 +69,9 @@ const emptyReport = (pool: Pool): ReconcileReport => ({
   deleted: [],
   returnedToReady: [],
   lost: [],
+  adopted: [],
   expired: 0,
+  deadlines: 0,
   errors: [],
 });
 
@@ -76,7 +97,7 @@ export function checkReconcilePass(reports: ReconcileReport[]): ReconcileReport[
   return reports;
 }
 
-const runtimeSpec = (pool: Pool): RuntimePoolSpec => ({
+export const runtimeSpec = (pool: Pool): RuntimePoolSpec => ({
   name: pool.name,
   namespace: pool.namespace,
   image: pool.image,
@@ -84,24 +105,30 @@ const runtimeSpec = (pool: Pool): RuntimePoolSpec => ({
   slotsPerPod: pool.slotsPerPod,
 });
 
-/** The pods and pending demand one pass read. */
-interface Observed {
-  pods: PodSnapshot[];
-  pendingTasks: number;
-}
-
 /** A new pod's slots: all idle, indexed from 0. */
 const idleSlots = (pool: Pool) => Array.from({ length: pool.slotsPerPod }, (_, index) => ({ index }));
 
 const podName = (pool: string) => `${pool}-${randomBytes(4).toString("hex").slice(0, 5)}`;
 
+const message = (error: unknown) => (error as Error)?.message ?? String(error);
+
+/** Orphaned runtime pods are looked for at most this often (it lists every pod Berth labelled). */
+const ORPHAN_SCAN_MS = 60_000;
+/** A live pod of our scope missing from its runtime's list this long is gone. */
+const MISSING_GRACE_SECONDS = 30;
+
 /**
- * Keeps every pool at the right number of pods without ever deleting busy work. All writes are
- * level-triggered: a pass recomputes from what it observes and is safe to repeat.
+ * Keeps every pool at the right number of pods without ever deleting busy work. Every act on a
+ * pool (a reconcile pass, a manual scale, a delete) runs under the pool's guard (see guard.ts):
+ * one actor per pool, fenced where it writes. A pass observes once, decides with pure functions,
+ * then acts idempotently, so it is safe to repeat and to interrupt.
  */
 export class PoolController {
   private readonly startTimeoutSeconds: number;
   private readonly podHistorySeconds: number;
+  private readonly guards: PoolGuards;
+  private readonly startedAt: Date;
+  private lastOrphanScan = 0;
 
   constructor(
     private readonly ctx: CoreContext,
@@ -109,6 +136,8 @@ export class PoolController {
   ) {
     this.startTimeoutSeconds = opts.startTimeoutSeconds ?? 300;
     this.podHistorySeconds = opts.podHistorySeconds ?? 600;
+    this.guards = new PoolGuards(ctx, opts.locks ?? createMemoryLockService({ replicaId: "local" }));
+    this.startedAt = opts.startedAt ?? ctx.now();
   }
 
   get availableRuntimes(): string[] {
@@ -154,18 +183,32 @@ export class PoolController {
     const pool = await getPool(this.ctx, name);
     const runtime = this.opts.runtimes[pool.runtime];
     const pods = await this.ctx.prisma.pod.findMany({ where: { poolId: pool.id }, select: { name: true } });
-    await this.ctx.prisma.$transaction(async (tx) => {
-      // Every slot of the pool is locked, idle ones too: an allocation racing the delete either
-      // committed first (and is counted here) or waits and then finds its slot gone.
-      const slots = await tx.$queryRawUnsafe<{ state: string }[]>(
-        `SELECT s.state::text AS state FROM "Slot" s JOIN "Pod" p ON p.id = s."podId" WHERE p."poolId" = $1::uuid FOR UPDATE OF s`,
-        pool.id,
-      );
-      const busy = slots.filter((s) => s.state !== "idle").length;
-      if (busy > 0) throw new PoolBusyError(name, busy);
-      await tx.task.updateMany({ where: { poolId: pool.id, status: "pending" }, data: { status: "cancelled", error: "pool deleted" } });
-      await tx.pool.delete({ where: { id: pool.id } });
-    });
+    await this.guards.run(
+      pool,
+      (guard) =>
+        retryOnConflict(() =>
+          this.ctx.prisma.$transaction(async (tx) => {
+            // Lock order: the pool's live tasks, then its slots (idle ones too: an allocation racing
+            // the delete either committed first and is counted here, or finds its slot gone), then
+            // the pool itself.
+            await tx.$queryRawUnsafe(
+              `SELECT id FROM "Task" WHERE "poolId" = $1::uuid AND status IN ('pending', 'running', 'apply_pending', 'applying') ORDER BY id FOR UPDATE`,
+              pool.id,
+            );
+            const slots = await tx.$queryRawUnsafe<{ state: string }[]>(
+              `SELECT s.state::text AS state FROM "Slot" s JOIN "Pod" p ON p.id = s."podId" WHERE p."poolId" = $1::uuid ORDER BY s.id FOR UPDATE OF s`,
+              pool.id,
+            );
+            const busy = slots.filter((s) => s.state !== "idle").length;
+            if (busy > 0) throw new PoolBusyError(name, busy);
+            await tx.task.updateMany({ where: { poolId: pool.id, status: "pending" }, data: { status: "cancelled", failureReason: "pool_deleted", error: "pool deleted" } });
+            await guard.fence(tx);
+            await tx.pool.delete({ where: { id: pool.id } });
+          }),
+        ),
+      { waitMs: this.opts.guardWaitMs ?? 10_000 },
+    );
+    // Pods whose delete fails here are found again as orphans (labelled, without a row).
     if (runtime) for (const p of pods) await runtime.delete(runtimeSpec(pool), p.name).catch(() => {});
     await this.ctx.events.publish("pool", { name, podCount: 0, utilization: 0, deleted: true, at: this.ctx.now().toISOString() });
   }
@@ -176,159 +219,291 @@ export class PoolController {
     if (!Number.isInteger(pods) || pods < pool.minPods || pods > pool.maxPods) {
       throw new PoolSpecError("pods", `pods must be between minPods (${pool.minPods}) and maxPods (${pool.maxPods}); change the limits first`);
     }
-    const snapshot = await podSnapshots(this.ctx, pool.id);
-    const plan = planManualScale(snapshot, pods, this.ctx.now());
-    const created = await this.createPods(pool, plan.create);
-    let removed = 0;
-    let blocked = plan.blockedPods;
-    for (const pod of plan.remove) {
-      if ((await this.drainAndDelete(pool, pod)) === "deleted") removed++;
-      else blocked++;
-    }
-    const podCount = livePods(await podSnapshots(this.ctx, pool.id)).length;
-    await this.record(pool, {
-      kind: "manual_scale",
-      fromPods: livePods(snapshot).length,
-      toPods: podCount,
-      utilization: utilization(livePods(snapshot)),
-      reason: `manual scale to ${pods}: ${created.length} added, ${removed} removed, ${blocked} busy pod(s) kept`,
-    });
-    await publishPoolChanged(this.ctx, pool);
-    return { requested: pods, applied: created.length + removed, blockedPods: blocked, podCount };
+    const result = await this.guards.run(
+      pool,
+      async (guard) => {
+        const before = toPodSnapshots(await this.readPods(pool.id));
+        const plan = planManualScale(before, pods, this.ctx.now());
+        const created = await this.createPods(pool, plan.create, guard);
+        let removed = 0;
+        let blocked = plan.blockedPods;
+        for (const pod of plan.remove) {
+          if ((await this.drainAndDelete(pool, pod, guard)) === "deleted") removed++;
+          else blocked++;
+        }
+        const after = toPodSnapshots(await this.readPods(pool.id));
+        const podCount = livePods(after).length;
+        await this.record(pool, {
+          kind: "manual_scale",
+          fromPods: livePods(before).length,
+          toPods: podCount,
+          utilization: utilization(livePods(before)),
+          reason: `manual scale to ${pods}: ${created.length} added, ${removed} removed, ${blocked} busy pod(s) kept`,
+        });
+        await publishPoolChanged(this.ctx, pool, after);
+        return { requested: pods, applied: created.length + removed, blockedPods: blocked, podCount };
+      },
+      { waitMs: this.opts.guardWaitMs ?? 10_000 },
+    );
+    return result!;
   }
 
-  /** One reconcile pass over every pool. */
-  async reconcileAll(): Promise<ReconcileReport[]> {
+  /**
+   * One reconcile pass over every pool. Each pool's pass runs under its guard; a pool another
+   * actor holds is left for the next pass. `signal` (the reconcile job's lock) stops the pass.
+   */
+  async reconcileAll(signal?: AbortSignal): Promise<ReconcileReport[]> {
     const pools = await this.ctx.prisma.pool.findMany({ orderBy: { name: "asc" } });
+    await this.scanForOrphans().catch(() => {});
     const reports: ReconcileReport[] = [];
     for (const pool of pools) {
+      signal?.throwIfAborted();
       // One pool's failure must not keep the pools after it from their pass.
-      reports.push(await this.reconcilePool(pool).catch((error: unknown) => ({ ...emptyReport(pool), errors: [(error as Error)?.message ?? String(error)] })));
+      const report = await this.guards
+        .run(pool, (guard) => this.passUnderGuard(pool, guard), { signal })
+        .catch((error: unknown) => ({ ...emptyReport(pool), errors: [message(error)] }));
+      reports.push(report ?? { ...emptyReport(pool), skipped: "another actor holds the pool" });
     }
     return reports;
   }
 
-  /**
-   * The pass, in order: observe runtime pods, Lost pods, sync tasks into slots, expire
-   * reservations, ensure minPods and autoscale, conditions and metrics.
-   */
+  /** One pool's pass, taking its guard (for callers outside reconcileAll). */
   async reconcilePool(pool: Pool): Promise<ReconcileReport> {
+    const report = await this.guards.run(pool, (guard) => this.passUnderGuard(pool, guard), { waitMs: this.opts.guardWaitMs ?? 10_000 });
+    return report!;
+  }
+
+  /**
+   * The pass, in order: observe (pool, pods, queue, runtime), act on the runtime's pods, Lost pods,
+   * repair slots, deadlines, reservations, placement, then scale and write conditions.
+   */
+  private async passUnderGuard(stale: Pool, guard: PoolGuard): Promise<ReconcileReport> {
     const started = process.hrtime.bigint();
+    const view = await this.observe(stale.id);
+    if (!view) return { ...emptyReport(stale), skipped: "the pool was deleted" };
+    const { pool } = view;
     const report = emptyReport(pool);
-    await this.observeRuntime(pool, report);
+    if (view.runtime && "error" in view.runtime) report.errors.push(`could not list pods: ${view.runtime.error}`);
+    if (!view.runtime) report.errors.push(`runtime ${pool.runtime} is not available on this server`);
+
+    const plan = planRuntime(view, {
+      missingGraceSeconds: MISSING_GRACE_SECONDS,
+      terminatingTimeoutSeconds: this.opts.terminatingTimeoutSeconds ?? 300,
+      heartbeatTimeoutSeconds: this.opts.heartbeatTimeoutSeconds,
+      podHistorySeconds: this.podHistorySeconds,
+      tracksDeletionCost: Boolean(this.opts.runtimes[pool.runtime]?.setDeletionCost),
+    });
+    await this.actOnRuntime(pool, plan, guard, report);
+
+    guard.check();
+    const judgeHeartbeats = this.ctx.now().getTime() - this.startedAt.getTime() >= this.opts.heartbeatTimeoutSeconds * 1000;
     const lost = await detectLostPods(this.ctx, {
       poolId: pool.id,
       timeoutSeconds: this.opts.heartbeatTimeoutSeconds,
       startTimeoutSeconds: this.startTimeoutSeconds,
+      gone: plan.gone,
+      heartbeats: judgeHeartbeats,
+      fence: (tx) => guard.fence(tx),
     });
     report.lost = lost.map((l) => l.pod);
-    await this.syncTasksIntoSlots(pool);
+
+    guard.check();
+    await this.repairSlots(pool);
+    report.deadlines = (await enforceDeadlines(this.ctx, pool.id)).length;
     const expired = await expireReservations(this.ctx, pool.id);
     report.expired = expired.length;
+    await placePending(this.ctx, pool);
+
+    guard.check();
+    const rows = await this.readPods(pool.id);
+    const pods = toPodSnapshots(rows);
+    const pendingTasks = await this.ctx.prisma.task.count({ where: { poolId: pool.id, status: "pending" } });
     if (expired.length > 0) {
-      const live = livePods(await podSnapshots(this.ctx, pool.id)).length;
+      const live = livePods(pods).length;
       await this.record(pool, { kind: "reservation_expired", fromPods: live, toPods: live, utilization: 0, reason: `${expired.length} reservation(s) expired` });
     }
-    await placePending(this.ctx, pool);
-    const unchanged = await this.autoscale(pool, report);
-    await this.updateConditions(pool, report, unchanged);
+    const changed = await this.autoscale(pool, pods, pendingTasks, guard, report);
+    const final = changed ? toPodSnapshots(await this.readPods(pool.id)) : pods;
+    await this.updateConditions(pool, final, pendingTasks, report);
     poolMetrics.reconcileSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     return report;
   }
 
-  /** Returns what it observed when it changed no pod, so the conditions step need not read it again. */
-  private async autoscale(pool: Pool, report: ReconcileReport): Promise<Observed | null> {
-    const fresh = await this.ctx.prisma.pool.findUniqueOrThrow({ where: { id: pool.id } });
-    const pods = await podSnapshots(this.ctx, pool.id);
-    const pendingTasks = await this.ctx.prisma.task.count({ where: { poolId: pool.id, status: "pending" } });
+  private async readPods(poolId: string): Promise<PodRow[]> {
+    return this.ctx.prisma.pod.findMany({
+      where: { poolId },
+      orderBy: [{ createdAt: "asc" }, { name: "asc" }],
+      select: {
+        id: true,
+        name: true,
+        phase: true,
+        createdAt: true,
+        readyAt: true,
+        lastHeartbeatAt: true,
+        phaseChangedAt: true,
+        runtimeScope: true,
+        slots: { select: { state: true }, orderBy: { index: "asc" } },
+      },
+    });
+  }
+
+  /** The pool's one observation: its row, pods with slots, queue length, and its runtime's list. */
+  private async observe(poolId: string): Promise<PoolView | null> {
+    const pool = await this.ctx.prisma.pool.findUnique({ where: { id: poolId } });
+    if (!pool) return null;
+    const [pods, pendingTasks] = await Promise.all([this.readPods(pool.id), this.ctx.prisma.task.count({ where: { poolId: pool.id, status: "pending" } })]);
+    const runtime = this.opts.runtimes[pool.runtime];
+    let listed: PoolView["runtime"] = null;
+    if (runtime) {
+      try {
+        listed = { scope: runtime.scope, pods: await runtime.list(runtimeSpec(pool)) };
+      } catch (error) {
+        poolMetrics.runtimeErrors.inc({ pool: pool.name, operation: "list" });
+        listed = { scope: runtime.scope, error: message(error) };
+      }
+    }
+    return { pool, pods, pendingTasks, runtime: listed, now: this.ctx.now() };
+  }
+
+  private async actOnRuntime(pool: Pool, plan: ReturnType<typeof planRuntime>, guard: PoolGuard, report: ReconcileReport): Promise<void> {
+    const runtime = this.opts.runtimes[pool.runtime];
+    if (!runtime) return;
+    const spec = runtimeSpec(pool);
+    for (const name of plan.start) {
+      await this.startRuntimePod(pool, name, guard).catch((e: unknown) => report.errors.push(message(e)));
+    }
+    for (const name of plan.remove) {
+      guard.check();
+      await guard.assert();
+      await runtime.delete(spec, name).catch((e: unknown) => {
+        poolMetrics.runtimeErrors.inc({ pool: pool.name, operation: "delete" });
+        report.errors.push(`could not delete pod ${name}: ${message(e)}`);
+      });
+    }
+    if (plan.forget.length > 0) {
+      await this.guarded(guard, (tx) => tx.pod.deleteMany({ where: { poolId: pool.id, name: { in: plan.forget }, phase: { in: ["Terminating", "Lost"] } } }));
+    }
+    for (const pod of plan.adopt) {
+      await this.adopt(pool, pod, runtime.scope, guard);
+      report.adopted.push(pod.name);
+    }
+    if (plan.costs.length > 0 && runtime.setDeletionCost) {
+      await guard.assert();
+      for (const { name, cost } of plan.costs) await runtime.setDeletionCost(spec, name, cost).catch(() => {});
+    }
+  }
+
+  /** Runs `write` in a transaction that ends with the guard's fence (the Pool row, last in the lock order). */
+  private guarded<T>(guard: PoolGuard, write: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
+    guard.check();
+    return retryOnConflict(() =>
+      this.ctx.prisma.$transaction(async (tx) => {
+        const result = await write(tx);
+        await guard.fence(tx);
+        return result;
+      }),
+    );
+  }
+
+  /** A runtime pod of the pool that has no row (created outside a pass of this database): taken in as Starting. */
+  private async adopt(pool: Pool, pod: RuntimePod, scope: string, guard: PoolGuard): Promise<void> {
+    await this.guarded(guard, async (tx) => {
+      if (await tx.pod.findUnique({ where: { name: pod.name }, select: { id: true } })) return;
+      await tx.pod.create({
+        data: { name: pod.name, poolId: pool.id, phase: "Starting", createdAt: pod.createdAt, phaseChangedAt: this.ctx.now(), runtimeScope: scope, slots: { create: idleSlots(pool) } },
+      });
+    });
+  }
+
+  /** Returns whether it changed any pod. */
+  private async autoscale(pool: Pool, pods: PodSnapshot[], pendingTasks: number, guard: PoolGuard, report: ReconcileReport): Promise<boolean> {
     const now = this.ctx.now();
     const snapshot = {
-      spec: specOf(fresh),
+      spec: specOf(pool),
       pods,
       pendingTasks,
-      lastScaleUpAt: fresh.lastScaleUpAt,
-      lastScaleDownAt: fresh.lastScaleDownAt,
-      lowSince: fresh.lowUtilizationSince,
+      lastScaleUpAt: pool.lastScaleUpAt,
+      lastScaleDownAt: pool.lastScaleDownAt,
+      lowSince: pool.lowUtilizationSince,
     };
     const lowSince = nextLowSince(snapshot, now);
     const decision = decideScaling({ ...snapshot, lowSince }, now);
     report.decision = decision;
-    if (lowSince?.getTime() !== fresh.lowUtilizationSince?.getTime()) {
+    if (lowSince?.getTime() !== pool.lowUtilizationSince?.getTime()) {
       await this.ctx.prisma.pool.update({ where: { id: pool.id }, data: { lowUtilizationSince: lowSince } });
     }
-    const observed: Observed = { pods, pendingTasks };
-    if (decision.kind === "none") return observed;
+    if (decision.kind === "none") return false;
     if (decision.kind === "scale_down_blocked") {
-      await this.record(fresh, decision, { dedupeSeconds: Math.max(fresh.scaleDownCooldownSeconds, 60) });
+      await this.record(pool, decision, { dedupeSeconds: Math.max(pool.scaleDownCooldownSeconds, 60) });
       poolMetrics.scaleDownBlocked.inc({ pool: pool.name, reason: decision.reason.includes("running or reserved") ? "busy" : "grace" });
-      return observed;
+      return false;
     }
-    report.created = await this.createPods(fresh, decision.create);
+    report.created = await this.createPods(pool, decision.create, guard).catch((e: unknown) => {
+      report.errors.push(message(e));
+      return [];
+    });
     for (const name of decision.remove) {
-      if ((await this.drainAndDelete(fresh, name)) === "deleted") report.deleted.push(name);
+      if ((await this.drainAndDelete(pool, name, guard)) === "deleted") report.deleted.push(name);
       else report.returnedToReady.push(name);
     }
     const applied = report.created.length + report.deleted.length;
-    // A drain that found work returned its pod to Ready, and slots changed meanwhile: read afresh.
-    if (applied === 0) return decision.remove.length > 0 ? null : observed;
+    if (applied === 0) return decision.remove.length > 0;
     await this.ctx.prisma.pool.update({
       where: { id: pool.id },
       data: decision.create > 0 ? { lastScaleUpAt: now } : { lastScaleDownAt: now, lowUtilizationSince: null },
     });
-    await this.record(fresh, { ...decision, toPods: decision.fromPods + report.created.length - report.deleted.length });
+    await this.record(pool, { ...decision, toPods: decision.fromPods + report.created.length - report.deleted.length });
     poolMetrics.scalings.inc({ pool: pool.name, kind: decision.kind }, applied);
-    await publishPoolChanged(this.ctx, fresh);
-    return null;
+    return true;
   }
 
-  /** Adds pods: the row first (Pending, with idle slots), then the runtime pod (Starting). */
-  private async createPods(pool: Pool, count: number): Promise<string[]> {
+  /** Adds pods: the row first (Pending, with idle slots), fenced, then the runtime pod (Starting). */
+  private async createPods(pool: Pool, count: number, guard: PoolGuard): Promise<string[]> {
+    const runtime = this.runtimeFor(pool);
     const names: string[] = [];
     for (let i = 0; i < count; i++) {
       const name = podName(pool.name);
-      await this.ctx.prisma.pod.create({
-        data: {
-          name,
-          poolId: pool.id,
-          phase: "Pending",
-          createdAt: this.ctx.now(),
-          phaseChangedAt: this.ctx.now(),
-          slots: { create: idleSlots(pool) },
-        },
-      });
+      await this.guarded(guard, (tx) =>
+        tx.pod.create({
+          data: { name, poolId: pool.id, phase: "Pending", createdAt: this.ctx.now(), phaseChangedAt: this.ctx.now(), runtimeScope: runtime.scope, slots: { create: idleSlots(pool) } },
+        }),
+      );
       names.push(name);
-      await this.startRuntimePod(pool, name);
+      await this.startRuntimePod(pool, name, guard);
     }
     return names;
   }
 
-  private async startRuntimePod(pool: Pool, name: string): Promise<void> {
+  private async startRuntimePod(pool: Pool, name: string, guard: PoolGuard): Promise<void> {
+    await guard.assert();
     try {
       await this.runtimeFor(pool).create(runtimeSpec(pool), name);
       await this.ctx.prisma.pod.updateMany({ where: { name, phase: "Pending" }, data: { phase: "Starting", phaseChangedAt: this.ctx.now() } });
     } catch (error) {
       // Stays Pending: the next pass retries the create.
       poolMetrics.runtimeErrors.inc({ pool: pool.name, operation: "create" });
-      throw Object.assign(new Error(`could not start pod ${name}: ${(error as Error).message}`), { cause: error });
+      throw Object.assign(new Error(`could not start pod ${name}: ${message(error)}`), { cause: error });
     }
   }
 
   /**
    * Drain-then-delete. The pod is marked Draining (allocation skips it), then, under row locks
-   * on its slots, deleted only if every slot is still idle; otherwise it goes back to Ready.
+   * on its slots, made Terminating only if every slot is still idle; otherwise it goes back to
+   * Ready. The runtime deletes it gracefully; the row stays Terminating until the runtime no
+   * longer lists the pod, so that a pod still shutting down is never taken for a new one.
    */
-  async drainAndDelete(pool: Pool, name: string): Promise<"deleted" | "busy"> {
-    const drained = await this.ctx.prisma.pod.updateMany({
-      where: { name, poolId: pool.id, phase: { in: ["Ready", "Pending", "Starting"] } },
-      data: { phase: "Draining", phaseChangedAt: this.ctx.now() },
-    });
+  async drainAndDelete(pool: Pool, name: string, guard: PoolGuard): Promise<"deleted" | "busy"> {
+    const drained = await this.guarded(guard, (tx) =>
+      tx.pod.updateMany({ where: { name, poolId: pool.id, phase: { in: ["Ready", "Pending", "Starting"] } }, data: { phase: "Draining", phaseChangedAt: this.ctx.now() } }),
+    );
     if (drained.count === 0) return "busy";
-    const outcome = await this.ctx.prisma.$transaction(async (tx) => {
-      const slots = await tx.$queryRawUnsafe<{ index: number; state: string }[]>(
-        `SELECT s.index, s.state::text AS state FROM "Slot" s JOIN "Pod" p ON p.id = s."podId" WHERE p.name = $1 ORDER BY s.index FOR UPDATE OF s`,
+    const outcome = await this.guarded(guard, async (tx) => {
+      // Lock order: the pod's slots, then the pod, then (in the fence) the pool.
+      const slots = await tx.$queryRawUnsafe<{ index: number; state: string; taskId: string | null }[]>(
+        `SELECT s.index, s.state::text AS state, s."taskId" FROM "Slot" s JOIN "Pod" p ON p.id = s."podId" WHERE p.name = $1 ORDER BY s.index FOR UPDATE OF s`,
         name,
       );
-      if (slots.some((s) => s.state !== "idle")) {
+      if (slots.some((s) => s.state !== "idle" || s.taskId !== null)) {
         await tx.pod.updateMany({ where: { name, phase: "Draining" }, data: { phase: "Ready", phaseChangedAt: this.ctx.now() } });
         return { deleted: false, slots: slots.length };
       }
@@ -344,120 +519,74 @@ export class PoolController {
     }
     for (let index = 0; index < outcome.slots; index++) await publishSlotChange(this.ctx, { pool: pool.name, pod: name, index }, "idle", null);
     try {
+      await guard.assert();
       await this.runtimeFor(pool).delete(runtimeSpec(pool), name);
-      await this.ctx.prisma.pod.deleteMany({ where: { name, phase: "Terminating" } });
-    } catch {
+    } catch (error) {
+      if (error instanceof Error && error.name === "PoolGuardLostError") throw error;
       // Terminating stays: the next pass deletes it from the runtime again.
       poolMetrics.runtimeErrors.inc({ pool: pool.name, operation: "delete" });
     }
     return "deleted";
   }
 
-  /** Step 1: adopt labelled pods we do not know, forget vanished ones, retry unfinished work. */
-  private async observeRuntime(pool: Pool, report: ReconcileReport): Promise<void> {
-    const runtime = this.opts.runtimes[pool.runtime];
-    if (!runtime) {
-      report.errors.push(`runtime ${pool.runtime} is not available on this server`);
-      return;
-    }
-    let observed;
-    const listedAt = this.ctx.now().getTime();
-    try {
-      observed = await runtime.list(runtimeSpec(pool));
-    } catch (error) {
-      report.errors.push(`could not list pods: ${(error as Error).message}`);
-      poolMetrics.runtimeErrors.inc({ pool: pool.name, operation: "list" });
-      return;
-    }
-    const known = await this.ctx.prisma.pod.findMany({ where: { poolId: pool.id } });
-    const running = new Map(observed.map((p) => [p.name, p]));
-    const now = this.ctx.now();
-    for (const pod of known) {
-      const seen = running.get(pod.name);
-      if (pod.phase === "Pending" && !seen) {
-        await this.startRuntimePod(pool, pod.name).catch((e: Error) => report.errors.push(e.message));
-      } else if (pod.phase === "Terminating") {
-        await runtime
-          .delete(runtimeSpec(pool), pod.name)
-          .then(() => this.ctx.prisma.pod.deleteMany({ where: { id: pod.id, phase: "Terminating" } }))
-          .catch((e: Error) => report.errors.push(`could not delete pod ${pod.name}: ${e.message}`));
-      } else if (pod.phase === "Lost") {
-        if (seen) await runtime.delete(runtimeSpec(pool), pod.name).catch(() => {});
-        if (now.getTime() - pod.phaseChangedAt.getTime() > this.podHistorySeconds * 1000) await this.ctx.prisma.pod.deleteMany({ where: { id: pod.id, phase: "Lost" } });
-      } else if ((!seen && pod.phaseChangedAt.getTime() < listedAt - 30_000) || seen?.phase === "Failed" || seen?.phase === "Succeeded") {
-        // The pod is gone or its container ended: whatever ran there is lost.
-        await this.ctx.prisma.pod.updateMany({ where: { id: pod.id }, data: { lastHeartbeatAt: new Date(0) } });
-        if (seen) await runtime.delete(runtimeSpec(pool), pod.name).catch(() => {});
-      }
-    }
-    const knownNames = new Set(known.map((p) => p.name));
-    for (const pod of observed) {
-      if (knownNames.has(pod.name) || pod.phase === "Failed" || pod.phase === "Succeeded") continue;
-      await this.ctx.prisma.pod.create({
-        data: {
-          name: pod.name,
-          poolId: pool.id,
-          phase: "Starting",
-          createdAt: pod.createdAt,
-          slots: { create: idleSlots(pool) },
-        },
-      });
-    }
-    if (runtime.setDeletionCost) {
-      const busy = await this.ctx.prisma.pod.findMany({
-        where: { poolId: pool.id, phase: { in: ["Ready", "Draining"] } },
-        select: { name: true, _count: { select: { slots: { where: { state: { not: "idle" } } } } } },
-      });
-      for (const p of busy) await runtime.setDeletionCost(runtimeSpec(pool), p.name, p._count.slots).catch(() => {});
-    }
-  }
-
   /** Step 3: repair any slot whose state disagrees with its task (level-triggered safety net). */
-  private async syncTasksIntoSlots(pool: Pool): Promise<void> {
-    const freed = await this.ctx.prisma.$transaction(async (tx) => {
-      const rows = await tx.$queryRawUnsafe<{ pod: string; index: number; taskId: string }[]>(
-        `UPDATE "Slot" s SET state = 'idle', "taskId" = NULL, "reservedUntil" = NULL, "updatedAt" = now()
-         FROM "Task" t, "Pod" p
-         WHERE s."taskId" = t.id AND p.id = s."podId" AND p."poolId" = $1::uuid
-           AND t.status IN ('succeeded', 'failed', 'cancelled', 'expired', 'pending')
-         RETURNING p.name AS pod, s.index, t.id AS "taskId"`,
-        pool.id,
-      );
-      for (const r of rows) await closeAssignment(tx, r.taskId, "repaired: task no longer held the slot");
-      return rows;
-    });
+  private async repairSlots(pool: Pool): Promise<void> {
+    const now = this.ctx.now();
+    const freed = await retryOnConflict(() =>
+      this.ctx.prisma.$transaction(async (tx) => {
+        // A task that ended while its agent ran it keeps the slot for its stop, within the grace.
+        const rows = await tx.$queryRawUnsafe<{ pod: string; index: number; taskId: string }[]>(
+          `UPDATE "Slot" s SET state = 'idle', "taskId" = NULL, "reservedUntil" = NULL, "updatedAt" = $2::timestamp(3)
+           FROM "Task" t, "Pod" p
+           WHERE s."taskId" = t.id AND p.id = s."podId" AND p."poolId" = $1::uuid
+             AND (t.status = 'pending'
+                  OR (t.status IN ('succeeded', 'failed', 'cancelled', 'expired')
+                      AND (t."stopRequestedAt" IS NULL OR t."stopRequestedAt" < $2::timestamp(3) - make_interval(secs => $3))))
+           RETURNING p.name AS pod, s.index, t.id AS "taskId"`,
+          pool.id,
+          now,
+          pool.stopGraceSeconds,
+        );
+        for (const r of rows) await closeAssignment(tx, r.taskId, "repaired: task no longer held the slot");
+        if (rows.length > 0) {
+          await tx.task.updateMany({ where: { id: { in: rows.map((r) => r.taskId) }, stopRequestedAt: { not: null } }, data: { stopRequestedAt: null } });
+        }
+        return rows;
+      }),
+    );
     for (const s of freed) await publishSlotChange(this.ctx, { pool: pool.name, pod: s.pod, index: s.index }, "idle", null);
     const reserved = await this.ctx.prisma.$queryRawUnsafe<{ pod: string; index: number; taskId: string }[]>(
-      `UPDATE "Slot" s SET state = 'reserved', "reservedUntil" = COALESCE(t."planReadyAt", now()) + make_interval(secs => $2), "updatedAt" = now()
+      `UPDATE "Slot" s SET state = 'reserved', "reservedUntil" = COALESCE(t."planReadyAt", $3::timestamp(3)) + make_interval(secs => $2), "updatedAt" = $3::timestamp(3)
        FROM "Task" t, "Pod" p
        WHERE s."taskId" = t.id AND p.id = s."podId" AND p."poolId" = $1::uuid AND t.status = 'apply_pending' AND s.state = 'running'
        RETURNING p.name AS pod, s.index, t.id AS "taskId"`,
       pool.id,
       pool.reservationTtlSeconds,
+      now,
     );
     for (const s of reserved) await publishSlotChange(this.ctx, { pool: pool.name, pod: s.pod, index: s.index }, "reserved", s.taskId);
     // Tasks that believe they run but hold no slot (their pod vanished mid-transition).
     await this.ctx.prisma.$executeRawUnsafe(
-      `UPDATE "Task" t SET status = 'failed', "finishedAt" = now(), error = 'the task lost its slot'
+      `UPDATE "Task" t SET status = 'failed', "finishedAt" = $2::timestamp(3), "failureReason" = 'slot_lost', error = 'slot_lost: the task lost its slot'
        WHERE t."poolId" = $1::uuid AND t.status IN ('running', 'apply_pending', 'applying')
          AND NOT EXISTS (SELECT 1 FROM "Slot" s WHERE s."taskId" = t.id)`,
       pool.id,
+      now,
     );
+    if (freed.length > 0) await placePending(this.ctx, pool, freed.length);
   }
 
-  private async updateConditions(pool: Pool, report: ReconcileReport, observed: Observed | null): Promise<void> {
-    const fresh = await this.ctx.prisma.pool.findUnique({ where: { id: pool.id } });
-    if (!fresh) return;
-    const pods = observed?.pods ?? (await podSnapshots(this.ctx, pool.id));
+  private async updateConditions(pool: Pool, pods: PodSnapshot[], pending: number, report: ReconcileReport): Promise<void> {
     const live = livePods(pods);
     const counts = podCounts(pods);
-    const pending = observed?.pendingTasks ?? (await this.ctx.prisma.task.count({ where: { poolId: pool.id, status: "pending" } }));
     const recentLost = await this.ctx.prisma.scalingEvent.count({
       where: { poolId: pool.id, kind: "pod_lost", at: { gt: new Date(this.ctx.now().getTime() - 10 * 60_000) } },
     });
+    const fresh = await this.ctx.prisma.pool.findUnique({ where: { id: pool.id }, select: { conditions: true } });
+    if (!fresh) return;
     const cond = conditionMaker((fresh.conditions as unknown as PoolCondition[]) ?? [], this.ctx.now());
     const conditions = [
-      availableCondition(cond, fresh, counts, pending),
+      availableCondition(cond, pool, counts, pending),
       cond(
         "Progressing",
         counts.starting > 0 || report.created.length > 0 || report.deleted.length > 0,
@@ -471,9 +600,37 @@ export class PoolController {
         report.errors[0] ?? (recentLost > 0 ? `${recentLost} pod(s) lost in the last 10 minutes` : "no problems seen"),
       ),
     ];
-    await saveConditions(this.ctx, fresh, conditions);
+    await saveConditions(this.ctx, { ...pool, conditions: fresh.conditions }, conditions);
     recordPoolGauges(pool.name, pods, utilization(live));
-    await publishPoolChanged(this.ctx, fresh, pods);
+    await publishPoolChanged(this.ctx, pool, pods);
+  }
+
+  /**
+   * Runtime pods labelled as Berth's that have no row (their pool or their row was deleted while
+   * the pod lived on, e.g. across a restart): deleted. The list comes before the rows are read,
+   * and a row is always written before its pod is created, so a pod being created is never taken
+   * for an orphan.
+   */
+  async scanForOrphans(): Promise<string[]> {
+    const nowMs = this.ctx.now().getTime();
+    if (nowMs - this.lastOrphanScan < ORPHAN_SCAN_MS) return [];
+    this.lastOrphanScan = nowMs;
+    const deleted: string[] = [];
+    for (const runtime of new Set(Object.values(this.opts.runtimes).filter((r): r is PodRuntime => r !== undefined))) {
+      const listed = (await runtime.listAll()).filter((p) => !p.terminating);
+      if (listed.length === 0) continue;
+      const rows = await this.ctx.prisma.pod.findMany({ where: { name: { in: listed.map((p) => p.name) } }, select: { name: true } });
+      const known = new Set(rows.map((r) => r.name));
+      for (const pod of listed) {
+        if (known.has(pod.name)) continue;
+        const spec: RuntimePoolSpec = { name: pod.pool, namespace: pod.namespace ?? "default", image: null, podTemplate: null, slotsPerPod: 0 };
+        await runtime.delete(spec, pod.name).then(
+          () => deleted.push(pod.name),
+          () => poolMetrics.runtimeErrors.inc({ pool: pod.pool, operation: "delete" }),
+        );
+      }
+    }
+    return deleted;
   }
 
   private async record(

@@ -1,4 +1,6 @@
-export { PoolController, ReconcilePassError, checkReconcilePass, type PoolControllerOptions, type ReconcileReport, type ScaleResult } from "./controller.js";
+export { PoolController, ReconcilePassError, checkReconcilePass, runtimeSpec, type PoolControllerOptions, type ReconcileReport, type ScaleResult } from "./controller.js";
+export { PoolGuards, PoolGuardLostError, PoolBusyActingError, POOL_GUARD_TTL_MS, type PoolGuard } from "./guard.js";
+export { planRuntime, toPodSnapshots, type PodRow, type PoolView, type RuntimePlan } from "./observe.js";
 export {
   decideScaling,
   selectPodsToRemove,
@@ -20,3 +22,4 @@ export { PoolNotFoundError, PoolExistsError, PoolBusyError } from "./errors.js";
 export { getPool, findPoolSummary, slotsOfPod, listPods, podsOfPools, podsByName, poolsById, listPools, poolSummary, summarizePools, listScalingEvents, specOf, type PoolCondition, type PoolSummary, type PodWithSlots } from "./queries.js";
 export { validatePoolSpec, withDefaults, mergeSpec, PoolSpecError, POOL_DEFAULTS, RUNTIMES, type PoolSpec, type PoolSpecInput } from "./spec.js";
 export { poolMetrics } from "./metrics.js";
+export { slotStates, poolStates } from "./live.js";

@@ -53,6 +53,9 @@ export function specOf(pool: Pool): PoolSpec {
     autoscale: pool.autoscale,
     lostPodPolicy: pool.lostPodPolicy as PoolSpec["lostPodPolicy"],
     maxAttempts: pool.maxAttempts,
+    taskTimeoutSeconds: pool.taskTimeoutSeconds,
+    timeoutPolicy: pool.timeoutPolicy as PoolSpec["timeoutPolicy"],
+    stopGraceSeconds: pool.stopGraceSeconds,
   };
 }
 

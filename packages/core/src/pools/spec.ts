@@ -32,6 +32,14 @@ const fields = {
   autoscale: z.boolean(),
   lostPodPolicy: z.enum(["fail", "requeue"]),
   maxAttempts: z.number().int().min(1).max(100),
+  taskTimeoutSeconds: z
+    .number()
+    .int()
+    .min(1, "taskTimeoutSeconds must be at least 1 (or null for no deadline)")
+    .max(7 * 86_400, "taskTimeoutSeconds must be at most 7 days")
+    .nullable(),
+  timeoutPolicy: z.enum(["fail", "requeue"]),
+  stopGraceSeconds: z.number().int().min(1, "stopGraceSeconds must be between 1 and 3600").max(3600, "stopGraceSeconds must be between 1 and 3600"),
 };
 
 export type PoolSpec = { [K in keyof typeof fields]: z.output<(typeof fields)[K]> };
@@ -56,6 +64,9 @@ export const POOL_DEFAULTS: Omit<PoolSpec, "name"> = {
   autoscale: true,
   lostPodPolicy: "fail",
   maxAttempts: 3,
+  taskTimeoutSeconds: 3600,
+  timeoutPolicy: "fail",
+  stopGraceSeconds: 30,
 };
 
 /**
@@ -83,16 +94,19 @@ export function validatePoolSpec(spec: PoolSpec, availableRuntimes: readonly str
   return spec;
 }
 
-/** Fills defaults for a new pool, dropping nulls. */
+/** Fields where null is a value of its own (not "use the default"): no task deadline. */
+const NULL_MEANS_NONE = new Set(["taskTimeoutSeconds"]);
+
+/** Fills defaults for a new pool, dropping nulls (except where null means "none"). */
 export function withDefaults(input: PoolSpecInput): PoolSpec {
   const out: Record<string, unknown> = { ...POOL_DEFAULTS };
-  for (const [k, v] of Object.entries(input)) if (v !== undefined && v !== null) out[k] = v;
+  for (const [k, v] of Object.entries(input)) if (v !== undefined && (v !== null || NULL_MEANS_NONE.has(k))) out[k] = v;
   return out as PoolSpec;
 }
 
 /** Applies an update over the current spec; the name never changes. */
 export function mergeSpec(current: PoolSpec, update: Partial<PoolSpecInput>): PoolSpec {
   const out: Record<string, unknown> = { ...current };
-  for (const [k, v] of Object.entries(update)) if (k !== "name" && v !== undefined && v !== null) out[k] = v;
+  for (const [k, v] of Object.entries(update)) if (k !== "name" && v !== undefined && (v !== null || NULL_MEANS_NONE.has(k))) out[k] = v;
   return out as PoolSpec;
 }

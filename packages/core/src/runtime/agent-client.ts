@@ -1,11 +1,13 @@
 import { EventSourceParserStream } from "eventsource-parser/stream";
 import { createBackoff, sleep, type Backoff } from "./backoff.js";
 
-// The agent's operations, word for word as in Berth's public GraphQL contract.
+// The agent's operations: those of Berth's public GraphQL contract (RegisterAgent asks for the
+// conflict's code as well, to know when to exit), and the sync added beside them.
 export const REGISTER_AGENT = `mutation RegisterAgent($pod: String!) {
   registerAgent(pod: $pod) {
     __typename
     ... on MutationRegisterAgentSuccess { data { pod { name phase } } }
+    ... on ConflictError { message code }
     ... on Error { message }
   }
 }`;
@@ -26,19 +28,52 @@ export const REPORT_TASK = `mutation ReportTask($input: ReportTaskInput!) {
   }
 }`;
 
+/** The contract's Assignments, asking for the attempt too (a requeued task is new work). */
 export const ASSIGNMENTS = `subscription Assignments($pod: String!) {
-  assignments(pod: $pod) { task { id type status payload } slot { index } }
+  assignments(pod: $pod) { task { id type status payload attempts } slot { index } }
+}`;
+
+/** The level-triggered sync an agent makes at every heartbeat (added beside the contract's operations). */
+export const SYNC_AGENT = `mutation SyncAgent($input: SyncAgentInput!) {
+  syncAgent(input: $input) {
+    __typename
+    ... on MutationSyncAgentSuccess {
+      data {
+        pod { name phase }
+        draining
+        stop
+        assignments { action slot { index } task { id type status payload attempts deadlineAt } }
+        reserved { reservedUntil slot { index } task { id type status } }
+      }
+    }
+    ... on ConflictError { message code }
+    ... on Error { message }
+  }
 }`;
 
 /** A mutation's union result: its Success member's `data`, or one of its Error members. */
-export type MutationResult<T> = { ok: true; data: T } | { ok: false; typename: string; message: string };
+export type MutationResult<T> = { ok: true; data: T } | { ok: false; typename: string; message: string; code?: string | null };
+
+/** The API refused the agent for good: its pod is gone, Lost or being deleted. It must exit. */
+export function mustExit(result: MutationResult<unknown>): boolean {
+  if (result.ok) return false;
+  return result.typename === "NotFoundError" || result.code === "POD_LOST" || result.code === "POD_TERMINATING";
+}
+
+export interface AgentSyncAnswer {
+  pod: { name: string; phase: string };
+  draining: boolean;
+  stop: string[];
+  assignments: (AssignedTask & { action: "run" | "apply" })[];
+  reserved: { reservedUntil: string | null; slot: { index: number }; task: { id: string; type: string; status: string } }[];
+}
 
 export interface AssignedTask {
-  task: { id: string; type: string; status: string; payload: unknown };
+  task: { id: string; type: string; status: string; payload: unknown; attempts?: number; deadlineAt?: string | null };
   slot: { index: number };
 }
 
-export type ReportedStatus = "running" | "apply_pending" | "succeeded" | "failed";
+export type ReportedStatus = "running" | "apply_pending" | "succeeded" | "failed" | "stopped";
 
 /** The API did not execute the operation (transport status, or GraphQL errors instead of data). */
 export class GraphQLRequestError extends Error {
@@ -91,6 +126,11 @@ export class AgentClient {
     return this.mutate("ReportTask", REPORT_TASK, { input }, "reportTask", signal);
   }
 
+  /** Heartbeat and sync in one call: tells the API what runs here, answers with what should. */
+  syncAgent(input: { pod: string; active: string[] }, signal?: AbortSignal): Promise<MutationResult<AgentSyncAnswer>> {
+    return this.mutate("SyncAgent", SYNC_AGENT, { input }, "syncAgent", signal);
+  }
+
   /**
    * The pod's assignments: its current ones first, then each new one. Reconnects with backoff
    * when the stream fails or the server ends it (a reconnect repeats the current ones); ends
@@ -138,10 +178,10 @@ export class AgentClient {
       signal,
     });
     const body = (await response.json().catch(() => undefined)) as { data?: Record<string, unknown> | null; errors?: { message: string }[] } | undefined;
-    const result = body?.data?.[field] as ({ __typename: string; data?: T; message?: string } | null | undefined);
+    const result = body?.data?.[field] as ({ __typename: string; data?: T; message?: string; code?: string | null } | null | undefined);
     if (!result) throw new GraphQLRequestError(operationName, response.status, body?.errors ?? []);
     if (result.__typename.endsWith("Success")) return { ok: true, data: result.data as T };
-    return { ok: false, typename: result.__typename, message: result.message ?? result.__typename };
+    return { ok: false, typename: result.__typename, message: result.message ?? result.__typename, code: result.code ?? null };
   }
 
   private headers(accept: string): Record<string, string> {

@@ -8,9 +8,10 @@ export type { PodRuntime, RuntimeEvent, RuntimePod, RuntimePoolSpec } from "./ty
 export { DELETION_COST_ANNOTATION, MANAGED_LABEL, POOL_LABEL } from "./types.js";
 export { InvalidPodNameError, InvalidPodSpecError, KubernetesApiError, PodNameConflictError, PodStartError, RuntimeClosedError } from "./errors.js";
 export { createLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from "./local.js";
+export { guardBusyPodDeletion, busyPodDeletions, BusyPodDeletionError } from "./busy-guard.js";
 export { createKubernetesRuntime, InvalidDeletionCostError, type KubernetesRuntimeOptions } from "./kubernetes.js";
 export { buildPodManifest, AGENT_CONTAINER, type AgentEnvOptions } from "./pod-manifest.js";
-export { AgentClient, GraphQLRequestError, graphqlEndpoint, type AgentClientOptions, type AssignedTask, type MutationResult, type ReportedStatus } from "./agent-client.js";
+export { AgentClient, GraphQLRequestError, graphqlEndpoint, mustExit, type AgentClientOptions, type AgentSyncAnswer, type AssignedTask, type MutationResult, type ReportedStatus } from "./agent-client.js";
 export { AgentConfigError, demoAgentOptionsFromEnv, startDemoAgent, type DemoAgent, type DemoAgentOptions } from "./demo-agent.js";
 
 export interface RuntimeDeps {
@@ -18,8 +19,10 @@ export interface RuntimeDeps {
   apiUrl: string;
   /** A pool's agent token: given to local pods, and to Kubernetes pods when no Secret is configured. */
   agentToken: (pool: string) => Promise<string>;
-  /** `local`: where each pod's output goes (`<logDir>/<pod>.log`). */
-  logDir?: string;
+  /** `local`: the pod directory (records, logs, token files); pods outlive the API process. */
+  podDir?: string;
+  /** `kubernetes`: the namespaces pools' pods may live in. */
+  namespaces?: readonly string[];
   /** `BERTH_HEARTBEAT_MS` for the agents. */
   heartbeatMs?: number;
   /** `kubernetes`: the cluster to talk to (default: kubeconfig or in-cluster service account). */
@@ -37,7 +40,8 @@ export function createRuntime(config: BerthConfig["runtime"], deps: RuntimeDeps)
       kubeConfig: deps.kubeConfig,
       agentTokenSecret: deps.agentTokenSecret,
       agentToken: deps.agentToken,
+      namespaces: deps.namespaces ?? [config.namespace],
     });
   }
-  return createLocalRuntime({ apiUrl: deps.apiUrl, agentToken: deps.agentToken, logDir: deps.logDir, heartbeatMs: deps.heartbeatMs });
+  return createLocalRuntime({ apiUrl: deps.apiUrl, agentToken: deps.agentToken, podDir: deps.podDir, heartbeatMs: deps.heartbeatMs });
 }

@@ -23,6 +23,8 @@ export interface KubernetesRuntimeOptions extends Omit<AgentEnvOptions, "agentTo
   watchBackoff?: Backoff;
   /** Asks the API server to end each watch call after this long (it is then resumed): default 240 s. */
   watchTimeoutSeconds?: number;
+  /** Where pools' pods may live: `listAll` looks for orphans there. Default: `default`. */
+  namespaces?: readonly string[];
 }
 
 /** Pod deletion cost for a pod with this many busy slots: a busier pod is more expensive to remove. */
@@ -72,11 +74,24 @@ export function createKubernetesRuntime(options: KubernetesRuntimeOptions): PodR
     }
   }
 
+  const namespaces = [...new Set(options.namespaces ?? ["default"])];
+  const cluster = kubeConfig.getCurrentCluster()?.server ?? "in-cluster";
+
   return {
     kind: "kubernetes",
+    scope: `kubernetes:${cluster}`,
 
     async list(pool) {
       return (await listPods(pool)).pods;
+    },
+
+    async listAll() {
+      const all: RuntimePod[] = [];
+      for (const namespace of namespaces) {
+        const list = await call("list pods", () => core.listNamespacedPod({ namespace, labelSelector: `${MANAGED_LABEL}=true` }));
+        for (const pod of list.items) all.push(toRuntimePod(pod, { name: pod.metadata?.labels?.[POOL_LABEL] ?? "", namespace, image: null, podTemplate: null, slotsPerPod: 0 }));
+      }
+      return all;
     },
 
     async create(pool, podName) {
@@ -204,11 +219,19 @@ function toRuntimePod(pod: V1Pod, pool: RuntimePoolSpec): RuntimePod {
   return {
     name: metadata.name ?? "",
     pool: metadata.labels?.[POOL_LABEL] ?? pool.name,
+    namespace: metadata.namespace ?? pool.namespace,
     phase: phase === undefined ? "Pending" : PHASES.has(phase as RuntimePod["phase"]) ? (phase as RuntimePod["phase"]) : "Unknown",
     createdAt: created === undefined ? new Date() : new Date(created),
     labels: { ...metadata.labels },
     terminating: Boolean(metadata.deletionTimestamp),
+    deletionCost: parseCost(metadata.annotations?.[DELETION_COST_ANNOTATION]),
   };
+}
+
+function parseCost(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  return Number.isInteger(n) ? n : undefined;
 }
 
 function statusOf(error: unknown): number | undefined {

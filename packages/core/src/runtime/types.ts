@@ -2,12 +2,16 @@
 export interface RuntimePod {
   name: string;
   pool: string;
+  /** Kubernetes: the pod's namespace. */
+  namespace?: string;
   /** Runtime's own view: `Pending` until the container starts, `Running`, then `Succeeded`/`Failed`. */
   phase: "Pending" | "Running" | "Succeeded" | "Failed" | "Unknown";
   createdAt: Date;
   labels: Record<string, string>;
   /** Deletion has begun (Kubernetes `deletionTimestamp`, or SIGTERM sent): count it as going, not as capacity. */
   terminating?: boolean;
+  /** The pod's `pod-deletion-cost` as the runtime holds it, where the runtime keeps one. */
+  deletionCost?: number;
 }
 
 export interface RuntimePoolSpec {
@@ -31,7 +35,16 @@ export type RuntimeEvent = { type: "added" | "modified" | "deleted"; pod: Runtim
  */
 export interface PodRuntime {
   readonly kind: "local" | "kubernetes";
+  /**
+   * Which pods this runtime instance can see: every runtime instance with the same scope lists
+   * the same pods. `kubernetes`: the cluster. `local`: the machine and pod directory, so replicas
+   * sharing one directory see each other's pods and replicas with their own do not. A pod is
+   * judged by its absence from `list` only by a runtime of its own scope.
+   */
+  readonly scope: string;
   list(pool: RuntimePoolSpec): Promise<RuntimePod[]>;
+  /** Every pod labelled as Berth's that this runtime can see, of any pool (to find orphans). */
+  listAll(): Promise<RuntimePod[]>;
   create(pool: RuntimePoolSpec, podName: string): Promise<RuntimePod>;
   delete(pool: RuntimePoolSpec, podName: string): Promise<void>;
   /** Keeps the pod's deletion cost in step with its busy slots (Kubernetes annotation). */

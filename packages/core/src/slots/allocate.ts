@@ -1,4 +1,4 @@
-import type { CoreContext } from "../context.js";
+import { freshAfter, type CoreContext } from "../context.js";
 import { slotMetrics } from "./metrics.js";
 import { publishSlotChange } from "./release.js";
 
@@ -12,17 +12,18 @@ export interface Placement {
 }
 
 /**
- * Places the oldest pending task of the pool on one idle slot of a Ready pod, bin-packing, in
- * one statement with FOR UPDATE SKIP LOCKED: see `berth_allocate` in the slot_functions
- * migration. It lives in a PL/pgSQL function so that its plan is prepared once per connection.
+ * Places the oldest pending task of the pool on one idle slot of a Ready pod whose agent is
+ * answering, bin-packing, in one statement with FOR UPDATE SKIP LOCKED: see `berth_allocate`
+ * (crash_only_core migration). It lives in a PL/pgSQL function so that its plan is prepared
+ * once per connection. It never waits for a row lock, so it takes part in no deadlock.
  */
-const allocateOne = `SELECT * FROM berth_allocate($1::uuid)`;
+const allocateOne = `SELECT * FROM berth_allocate($1::uuid, $2::timestamp(3), $3::timestamp(3))`;
 
 type Row = Omit<Placement, "pool"> & { started: number; audited: number };
 
 /** Places one pending task of the pool if a slot is free; null when there is no task or no slot. */
 export async function allocateOnce(ctx: CoreContext, pool: { id: string; name: string }): Promise<Placement | null> {
-  const rows = await ctx.prisma.$queryRawUnsafe<Row[]>(allocateOne, pool.id);
+  const rows = await ctx.prisma.$queryRawUnsafe<Row[]>(allocateOne, pool.id, ctx.now(), freshAfter(ctx));
   const row = rows[0];
   if (!row) {
     slotMetrics.allocations.inc({ pool: pool.name, outcome: "none" });
@@ -30,7 +31,7 @@ export async function allocateOnce(ctx: CoreContext, pool: { id: string; name: s
   }
   const createdAt = new Date(row.createdAt);
   slotMetrics.allocations.inc({ pool: pool.name, outcome: "placed" });
-  slotMetrics.waitSeconds.observe({ pool: pool.name }, Math.max(0, (Date.now() - createdAt.getTime()) / 1000));
+  slotMetrics.waitSeconds.observe({ pool: pool.name }, Math.max(0, (ctx.now().getTime() - createdAt.getTime()) / 1000));
   const placement: Placement = {
     taskId: row.taskId,
     taskType: row.taskType,

@@ -7,11 +7,16 @@ export {
   finishRunningTask,
   approveTask,
   cancelTask,
+  confirmStopped,
+  enforceDeadlines,
   expireReservations,
+  isStopping,
   isTerminal,
   isTaskStatus,
   MAX_PAYLOAD_BYTES,
+  MAX_TIMEOUT_SECONDS,
   type SubmitTaskInput,
   type ReportTaskInput,
+  type ReportStatus,
 } from "./lifecycle.js";
 export * from "./errors.js";

@@ -1,5 +1,5 @@
 import type { CoreContext } from "../context.js";
-import type { Prisma, Task, TaskStatus } from "../db/index.js";
+import { retryOnConflict, type Prisma, type Task, type TaskStatus } from "../db/index.js";
 import { ValidationError } from "../errors.js";
 import { placePending } from "../slots/allocate.js";
 import { publishSlotChange, releaseSlotOf, type ReleasedSlot } from "../slots/release.js";
@@ -20,7 +20,15 @@ export interface SubmitTaskInput {
    * submitting again with the same type and payload returns it instead of creating another.
    */
   idempotencyKey?: string | null;
+  /**
+   * Run deadline of each phase (plan, apply) in seconds. Absent: the pool's `taskTimeoutSeconds`;
+   * null: no deadline (an explicit choice).
+   */
+  timeoutSeconds?: number | null;
 }
+
+/** The longest run deadline a task may ask for: 7 days. */
+export const MAX_TIMEOUT_SECONDS = 7 * 86_400;
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
 
@@ -59,15 +67,19 @@ export async function submitTask(ctx: CoreContext, input: SubmitTaskInput, limit
   if (key !== null && !IDEMPOTENCY_KEY.test(key)) {
     throw new ValidationError("idempotencyKey", "idempotencyKey must be 1-128 printable ASCII characters without spaces");
   }
-  const pool = await ctx.prisma.pool.findUnique({ where: { name: input.pool }, select: { id: true, name: true } });
+  if (input.timeoutSeconds != null && (!Number.isInteger(input.timeoutSeconds) || input.timeoutSeconds < 1 || input.timeoutSeconds > MAX_TIMEOUT_SECONDS)) {
+    throw new ValidationError("timeoutSeconds", `timeoutSeconds must be a whole number of seconds from 1 to ${MAX_TIMEOUT_SECONDS}, or null for no deadline`);
+  }
+  const pool = await ctx.prisma.pool.findUnique({ where: { name: input.pool }, select: { id: true, name: true, taskTimeoutSeconds: true } });
   if (!pool) throw new PoolNotFoundError(input.pool);
+  const timeoutSeconds = input.timeoutSeconds === undefined ? pool.taskTimeoutSeconds : input.timeoutSeconds;
   if (key !== null) {
     const earlier = await earlierSubmission(ctx, pool.id, key, type, payload);
     if (earlier) return earlier;
   }
   let task: Task;
   try {
-    task = await ctx.prisma.task.create({ data: { poolId: pool.id, type, payload: payload as Prisma.InputJsonValue, idempotencyKey: key } });
+    task = await ctx.prisma.task.create({ data: { poolId: pool.id, type, payload: payload as Prisma.InputJsonValue, idempotencyKey: key, timeoutSeconds } });
   } catch (error) {
     // A concurrent submission with the same key won the insert: answer as a retry would be.
     const earlier = key !== null && (error as { code?: string }).code === "P2002" ? await earlierSubmission(ctx, pool.id, key, type, payload) : null;
@@ -114,7 +126,17 @@ export async function listTasks(
 const ALL_STATUSES: TaskStatus[] = ["pending", "running", "apply_pending", "applying", "succeeded", "failed", "cancelled", "expired"];
 export const isTaskStatus = (s: string): s is TaskStatus => (ALL_STATUSES as string[]).includes(s);
 
-type Effects = { released?: ReleasedSlot; slotState?: { slot: ReleasedSlot; state: "running" | "reserved" }; assignment?: "apply" | "cancel" };
+/** What a transition changed beyond its rows: slot events to publish, and the agent to tell. */
+type Effects = {
+  released?: ReleasedSlot;
+  slotState?: { slot: ReleasedSlot; state: "running" | "reserved" };
+  /** The agent of the pod the task was on gets an assignment event (apply it, or stop it). */
+  assignment?: { action: "apply" | "cancel"; pod: string; slotIndex: number };
+};
+
+/** Where to tell the agent, for a task that sits (or sat, before this transition) on a slot. */
+const tellAgent = (task: Pick<Task, "podName" | "slotIndex">, action: "apply" | "cancel"): Pick<Effects, "assignment"> =>
+  task.podName !== null && task.slotIndex !== null ? { assignment: { action, pod: task.podName, slotIndex: task.slotIndex } } : {};
 
 /**
  * Runs one transition under a row lock on the task, then publishes its events and, when a
@@ -126,11 +148,14 @@ async function transition(
   apply: (tx: Prisma.TransactionClient, task: Task) => Promise<{ task: Task; effects: Effects }>,
 ): Promise<Task> {
   if (!UUID.test(taskId)) throw new TaskNotFoundError(taskId);
-  const { task, effects } = await ctx.prisma.$transaction(async (tx) => {
-    const [current] = await tx.$queryRawUnsafe<Task[]>(`SELECT * FROM "Task" WHERE id = $1::uuid FOR UPDATE`, taskId);
-    if (!current) throw new TaskNotFoundError(taskId);
-    return apply(tx, current);
-  });
+  // Lock order (crash_only_core migration): the task first, then the slot it holds.
+  const { task, effects } = await retryOnConflict(() =>
+    ctx.prisma.$transaction(async (tx) => {
+      const [current] = await tx.$queryRawUnsafe<Task[]>(`SELECT * FROM "Task" WHERE id = $1::uuid FOR UPDATE`, taskId);
+      if (!current) throw new TaskNotFoundError(taskId);
+      return apply(tx, current);
+    }),
+  );
   return afterTransition(ctx, task, effects);
 }
 
@@ -138,13 +163,9 @@ async function transition(
 async function afterTransition(ctx: CoreContext, task: Task, effects: Effects, placeNext = true): Promise<Task> {
   if (effects.released) await publishSlotChange(ctx, effects.released, "idle", null);
   if (effects.slotState) await publishSlotChange(ctx, effects.slotState.slot, effects.slotState.state, task.id);
-  if (effects.assignment && task.podName !== null && task.slotIndex !== null) {
-    await ctx.events.publish(`assignment:${task.podName}`, {
-      pod: task.podName,
-      slotIndex: task.slotIndex,
-      taskId: task.id,
-      action: effects.assignment,
-    });
+  if (effects.assignment) {
+    const { pod, slotIndex, action } = effects.assignment;
+    await ctx.events.publish(`assignment:${pod}`, { pod, slotIndex, taskId: task.id, action });
   }
   // One slot came free, so at most one pending task can take it; the reconcile pass places any others.
   if (effects.released && placeNext) await placePending(ctx, { id: task.poolId, name: effects.released.pool }, 1);
@@ -159,7 +180,9 @@ async function slotOf(tx: Prisma.TransactionClient, taskId: string): Promise<Rel
   return rows[0] ?? null;
 }
 
-export type ReportStatus = "running" | "apply_pending" | "succeeded" | "failed";
+export type ReportStatus = "running" | "apply_pending" | "succeeded" | "failed" | "stopped";
+const REPORT_STATUSES: ReportStatus[] = ["running", "apply_pending", "succeeded", "failed", "stopped"];
+
 export interface ReportTaskInput {
   taskId: string;
   /** The pod the reporting agent runs in; when given, the task must be placed there. */
@@ -170,11 +193,19 @@ export interface ReportTaskInput {
   output?: unknown;
 }
 
-/** An agent reports progress on a task placed on its pod. Repeating a report is harmless. */
+/** The task's slot is held for its agent to stop the work; the agent's report or sync frees it. */
+export const isStopping = (task: Pick<Task, "status" | "stopRequestedAt">) => isTerminal(task.status) && task.stopRequestedAt !== null;
+
+/**
+ * An agent reports progress on a task placed on its pod. Repeating a report is harmless.
+ * `running` also tells the server the agent runs the current phase (so a cancel waits for it to
+ * stop); `stopped` says the agent no longer works on the task: it confirms a stop the server
+ * asked for, or gives the task up (it then fails, or is requeued under the pool's lost-pod policy).
+ */
 export async function reportTask(ctx: CoreContext, input: ReportTaskInput): Promise<Task> {
   const status = input.status as ReportStatus;
-  if (!["running", "apply_pending", "succeeded", "failed"].includes(status)) {
-    throw new ValidationError("status", "status must be running, apply_pending, succeeded or failed");
+  if (!REPORT_STATUSES.includes(status)) {
+    throw new ValidationError("status", `status must be one of ${REPORT_STATUSES.join(", ")}`);
   }
   if (input.output !== undefined && jsonSize(input.output) > MAX_PAYLOAD_BYTES) {
     throw new PayloadTooLargeError(jsonSize(input.output), MAX_PAYLOAD_BYTES);
@@ -189,9 +220,16 @@ export async function reportTask(ctx: CoreContext, input: ReportTaskInput): Prom
     if (task.podName === null) throw new IllegalTransitionError(task.id, task.status, status);
     const now = ctx.now();
     const output = input.output === undefined ? undefined : (input.output as Prisma.InputJsonValue);
+    // The server ended this task while the agent ran it: any report of an end is the agent's confirmation.
+    if (isStopping(task) && status !== "running" && status !== "apply_pending") return confirmStop(tx, task, "stopped by its agent");
     switch (status) {
       case "running":
-        if (task.status === "running" || task.status === "applying") return { task, effects: {} };
+        if (task.status === "running" || task.status === "applying") {
+          if (task.acknowledgedAt !== null) return { task, effects: {} };
+          return { task: await tx.task.update({ where: { id: task.id }, data: { acknowledgedAt: now } }), effects: {} };
+        }
+        // The server ended it meanwhile: the agent learns at its next sync (the task is in its `stop` list).
+        if (isStopping(task)) return { task, effects: {} };
         break;
       case "apply_pending": {
         if (task.status === "apply_pending") return { task, effects: {} };
@@ -200,7 +238,8 @@ export async function reportTask(ctx: CoreContext, input: ReportTaskInput): Prom
         const reservedUntil = new Date(now.getTime() + pool.reservationTtlSeconds * 1000);
         const slot = await slotOf(tx, task.id);
         await tx.slot.updateMany({ where: { taskId: task.id, state: "running" }, data: { state: "reserved", reservedUntil, updatedAt: now } });
-        const updated = await tx.task.update({ where: { id: task.id }, data: { status: "apply_pending", planReadyAt: now, output } });
+        // Waiting for a person has no run deadline: the reservation's expiry bounds it.
+        const updated = await tx.task.update({ where: { id: task.id }, data: { status: "apply_pending", planReadyAt: now, output, deadlineAt: null } });
         return { task: updated, effects: slot ? { slotState: { slot, state: "reserved" } } : {} };
       }
       case "succeeded":
@@ -211,6 +250,11 @@ export async function reportTask(ctx: CoreContext, input: ReportTaskInput): Prom
         const ended = await endRunningTask(tx, ctx, { ...input, status });
         if (!ended) break;
         return { task: ended.task, effects: ended.released ? { released: ended.released } : {} };
+      }
+      case "stopped": {
+        if (isTerminal(task.status)) return { task, effects: {} };
+        if (task.status !== "running" && task.status !== "applying") break;
+        return giveUp(tx, ctx, task, "agent_stopped", `the agent on pod ${task.podName} stopped the task before it ended`);
       }
     }
     throw new IllegalTransitionError(task.id, task.status, status);
@@ -257,7 +301,65 @@ function errorText(output: unknown): string {
   return "the task failed";
 }
 
-/** Approves the plan of an apply_pending task: the apply runs on the same pod and slot. */
+/** The agent confirmed that a task the server ended no longer runs: its held slot is freed. */
+async function confirmStop(tx: Prisma.TransactionClient, task: Task, note: string): Promise<{ task: Task; effects: Effects }> {
+  const released = await releaseSlotOf(tx, task.id, note);
+  if (!released) return { task, effects: {} };
+  const updated = await tx.task.update({ where: { id: task.id }, data: { stopRequestedAt: null } });
+  return { task: updated, effects: { released } };
+}
+
+/**
+ * Ends a running or applying task from the server's side (cancel, deadline, an agent giving it
+ * up). When its agent has confirmed it runs the current phase, the slot stays held (still
+ * `running`) until the agent confirms it stopped or the pool's stopGraceSeconds pass, so a new
+ * task never lands beside work that is still being stopped; otherwise it is freed at once.
+ */
+async function endByServer(
+  tx: Prisma.TransactionClient,
+  ctx: CoreContext,
+  task: Task,
+  end: { status: "cancelled" | "failed"; reason: string; error: string | null },
+): Promise<{ task: Task; effects: Effects }> {
+  const now = ctx.now();
+  const running = task.status === "running" || task.status === "applying";
+  const hold = running && task.acknowledgedAt !== null;
+  const released = hold ? null : await releaseSlotOf(tx, task.id, end.reason);
+  const updated = await tx.task.update({
+    where: { id: task.id },
+    data: { status: end.status, finishedAt: now, failureReason: end.reason, error: end.error, stopRequestedAt: hold ? now : null },
+  });
+  // Tell the agent (it also learns from its next sync: the task is then in its `stop` list).
+  const tell = running || task.status === "apply_pending" ? tellAgent(task, "cancel") : {};
+  return { task: updated, effects: { ...(released ? { released } : {}), ...tell } };
+}
+
+/**
+ * A running task that will not end by its agent's report (its deadline passed, or its agent gave
+ * it up): requeued when `policy` is `requeue`, it is still in its plan phase and attempts remain;
+ * failed with `reason` otherwise.
+ */
+async function giveUp(
+  tx: Prisma.TransactionClient,
+  ctx: CoreContext,
+  task: Task,
+  reason: string,
+  message: string,
+  policy?: string,
+): Promise<{ task: Task; effects: Effects }> {
+  const pool = await tx.pool.findUniqueOrThrow({ where: { id: task.poolId }, select: { lostPodPolicy: true, maxAttempts: true } });
+  const requeue = (policy ?? pool.lostPodPolicy) === "requeue" && task.status === "running" && task.attempts < pool.maxAttempts;
+  if (!requeue) return endByServer(tx, ctx, task, { status: "failed", reason, error: `${reason}: ${message}` });
+  // Requeued work gets a new slot, so the old one is freed at once; its agent is told to stop.
+  const released = await releaseSlotOf(tx, task.id, `${reason}; requeued`);
+  const updated = await tx.task.update({
+    where: { id: task.id },
+    data: { status: "pending", podName: null, slotIndex: null, startedAt: null, deadlineAt: null, acknowledgedAt: null, stopRequestedAt: null },
+  });
+  return { task: updated, effects: { ...(released ? { released } : {}), ...tellAgent(task, "cancel") } };
+}
+
+/** Approves the plan of an apply_pending task: the apply runs on the same pod and slot, with a fresh run deadline. */
 export async function approveTask(ctx: CoreContext, id: string): Promise<Task> {
   return transition(ctx, id, async (tx, task) => {
     if (task.status === "applying") return { task, effects: {} };
@@ -266,19 +368,59 @@ export async function approveTask(ctx: CoreContext, id: string): Promise<Task> {
     const slot = await slotOf(tx, task.id);
     const moved = await tx.slot.updateMany({ where: { taskId: task.id, state: "reserved" }, data: { state: "running", reservedUntil: null, updatedAt: now } });
     if (moved.count !== 1 || !slot) throw new IllegalTransitionError(task.id, "apply_pending without a reserved slot", "applying");
-    const updated = await tx.task.update({ where: { id: task.id }, data: { status: "applying", approvedAt: now } });
-    return { task: updated, effects: { slotState: { slot, state: "running" }, assignment: "apply" } };
+    const deadlineAt = task.timeoutSeconds === null ? null : new Date(now.getTime() + task.timeoutSeconds * 1000);
+    const updated = await tx.task.update({ where: { id: task.id }, data: { status: "applying", approvedAt: now, deadlineAt, acknowledgedAt: null } });
+    return { task: updated, effects: { slotState: { slot, state: "running" }, ...tellAgent(updated, "apply") } };
   });
 }
 
-/** Cancels a task in any non-final state; its slot (if any) is freed at once. */
+/**
+ * Cancels a task in any non-final state. A pending task or a plan waiting for approval frees
+ * its slot at once; a running one keeps its slot while its agent stops the work (see endByServer).
+ */
 export async function cancelTask(ctx: CoreContext, id: string): Promise<Task> {
   return transition(ctx, id, async (tx, task) => {
     if (task.status === "cancelled") return { task, effects: {} };
     if (isTerminal(task.status)) throw new IllegalTransitionError(task.id, task.status, "cancelled");
-    const released = await releaseSlotOf(tx, task.id, "cancelled");
-    const updated = await tx.task.update({ where: { id: task.id }, data: { status: "cancelled", finishedAt: ctx.now() } });
-    return { task: updated, effects: released ? { released, assignment: "cancel" } : {} };
+    return endByServer(tx, ctx, task, { status: "cancelled", reason: "cancelled", error: null });
+  });
+}
+
+/**
+ * Ends every running or applying task of the pool (or of every pool) past its run deadline:
+ * failed with `deadline_exceeded`, or requeued under the pool's timeoutPolicy. Returns their ids.
+ */
+export async function enforceDeadlines(ctx: CoreContext, poolId?: string): Promise<string[]> {
+  const now = ctx.now();
+  const due = await ctx.prisma.task.findMany({
+    where: { status: { in: ["running", "applying"] }, deadlineAt: { lt: now }, ...(poolId ? { poolId } : {}) },
+    select: { id: true },
+    orderBy: { deadlineAt: "asc" },
+    take: 1000,
+  });
+  const ended: string[] = [];
+  for (const { id } of due) {
+    let changed = false;
+    await transition(ctx, id, async (tx, task) => {
+      if ((task.status !== "running" && task.status !== "applying") || !task.deadlineAt || task.deadlineAt >= now) return { task, effects: {} };
+      changed = true;
+      const pool = await tx.pool.findUniqueOrThrow({ where: { id: task.poolId }, select: { timeoutPolicy: true } });
+      const ranFor = task.timeoutSeconds === null ? "" : ` (${task.timeoutSeconds} s)`;
+      return giveUp(tx, ctx, task, "deadline_exceeded", `the task ran past its deadline${ranFor}`, pool.timeoutPolicy);
+    });
+    if (changed) ended.push(id);
+  }
+  return ended;
+}
+
+/**
+ * The agent of `pod` no longer runs `taskId`, which the server ended: its held slot is freed.
+ * Nothing happens for a task that is not held on that pod.
+ */
+export async function confirmStopped(ctx: CoreContext, taskId: string, pod: string): Promise<void> {
+  await transition(ctx, taskId, async (tx, task) => {
+    if (!isStopping(task) || task.podName !== pod) return { task, effects: {} };
+    return confirmStop(tx, task, "stopped by its agent");
   });
 }
 
@@ -304,9 +446,9 @@ export async function expireReservations(ctx: CoreContext, poolId?: string): Pro
       const released = await releaseSlotOf(tx, t.id, "reservation expired");
       const updated = await tx.task.update({
         where: { id: t.id },
-        data: { status: "expired", finishedAt: now, error: "the plan was not approved before its reservation expired" },
+        data: { status: "expired", finishedAt: now, failureReason: "reservation_expired", error: "the plan was not approved before its reservation expired" },
       });
-      return { task: updated, effects: released ? { released, assignment: "cancel" } : {} };
+      return { task: updated, effects: released ? { released, ...tellAgent(t, "cancel") } : {} };
     });
     if (changed) expired.push({ taskId, poolId: task.poolId });
   }

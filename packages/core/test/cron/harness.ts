@@ -1,4 +1,4 @@
-import type { CronRunUpdated, EventBus } from "../../src/events/index.js";
+import { isResync, type CronRunUpdated, type EventBus } from "../../src/events/index.js";
 
 /** A clock tests move by hand: the scheduler never waits for real time. */
 export function manualClock(startIso = "2030-01-01T00:00:00.500Z") {
@@ -19,7 +19,7 @@ export function recordCronEvents(events: EventBus) {
   const controller = new AbortController();
   const seen: CronRunUpdated[] = [];
   const done = (async () => {
-    for await (const e of events.subscribe("cronRun", controller.signal)) seen.push(e);
+    for await (const e of events.subscribe("cronRun", controller.signal)) if (!isResync(e)) seen.push(e);
   })();
   return {
     seen,

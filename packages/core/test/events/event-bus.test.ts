@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
-import { createMemoryEventBus, createRedisEventBus, type EventBus, type SlotChanged } from "../../src/events/index.js";
+import { createMemoryEventBus, createRedisEventBus, isResync, type EventBus, type Resync, type SlotChanged } from "../../src/events/index.js";
 import { REDIS_URL, redisAvailable } from "../support/services.js";
 
 interface Fixture {
@@ -57,7 +57,8 @@ if (redisAvailable) {
 const slot = (pool: string, index: number): SlotChanged => ({ pool, pod: `${pool}-a`, index, state: "running", taskId: `t${index}`, at: new Date(0).toISOString() });
 
 /** The next `n` events, or fails after `ms` (no test waits forever). */
-async function take<T>(it: AsyncIterator<T>, n: number, ms = 5000): Promise<T[]> {
+/** The next `n` events (Resync markers are not events and are skipped). */
+async function take<T>(it: AsyncIterator<T | Resync>, n: number, ms = 5000): Promise<T[]> {
   const out: T[] = [];
   const deadline = Date.now() + ms;
   while (out.length < n) {
@@ -65,7 +66,7 @@ async function take<T>(it: AsyncIterator<T>, n: number, ms = 5000): Promise<T[]>
     const next = await Promise.race([it.next(), new Promise<"timeout">((r) => setTimeout(() => r("timeout"), Math.max(0, left)))]);
     if (next === "timeout") throw new Error(`only ${out.length} of ${n} events arrived within ${ms} ms`);
     if (next.done) break;
-    out.push(next.value);
+    if (!isResync(next.value)) out.push(next.value as T);
   }
   return out;
 }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { heartbeat, registerAgent } from "../../src/agents/index.js";
+import { isResync } from "../../src/events/index.js";
 import { PoolController, PoolSpecError } from "../../src/pools/index.js";
 import { approveTask, getTask, reportTask, submitTask } from "../../src/tasks/index.js";
 import { backends } from "../support/databases.js";
@@ -61,7 +62,7 @@ describe.each(backends)("pool controller on %s", (backend) => {
     const abort = new AbortController();
     const announced: string[] = [];
     const listening = (async () => {
-      for await (const e of h.events.subscribe("pool", abort.signal)) announced.push(`${e.name} ${e.podCount}`);
+      for await (const e of h.events.subscribe("pool", abort.signal)) if (!isResync(e)) announced.push(`${e.name} ${e.podCount}`);
     })();
     await agentsUp();
     expect(await conditions()).toEqual({ Available: "True PodsReady", Progressing: "False Stable", Degraded: "False Healthy" });
@@ -76,6 +77,7 @@ describe.each(backends)("pool controller on %s", (backend) => {
     await controller.scalePool("web", 3);
     await agentsUp();
     h.clock.advance(120);
+    await agentsUp();
     const all = await pods("web");
     const a = await submitTask(h.ctx, { pool: "web", type: "plan" });
     // Bin-packing puts the second task on the same pod; put work on a second pod by filling the first.
@@ -194,10 +196,12 @@ describe.each(backends)("pool controller on %s", (backend) => {
     await controller.createPool({ name: "web", minPods: 1, maxPods: 1 });
     await pass();
     const task = await submitTask(h.ctx, { pool: "web", type: "plan" });
+    // Its agent started it: what ran there is lost with the pod.
+    await reportTask(h.ctx, { taskId: task.id, pod: task.podName!, status: "running" });
     h.clock.advance(31);
     const [report] = await controller.reconcileAll();
     expect(report!.lost).toEqual([task.podName]);
-    expect(await getTask(h.ctx, task.id)).toMatchObject({ status: "failed" });
+    expect(await getTask(h.ctx, task.id)).toMatchObject({ status: "failed", failureReason: "pod_lost" });
     expect((await getTask(h.ctx, task.id)).error).toContain("lost");
     expect(await h.ctx.prisma.slot.count({ where: { pod: { name: task.podName! } } })).toBe(0);
     expect(await h.ctx.prisma.slotAssignment.count({ where: { releasedAt: null } })).toBe(0);
@@ -209,15 +213,58 @@ describe.each(backends)("pool controller on %s", (backend) => {
     await controller.createPool({ name: "web", minPods: 1, maxPods: 2, lostPodPolicy: "requeue", maxAttempts: 2, autoscale: false });
     await pass();
     const task = await submitTask(h.ctx, { pool: "web", type: "plan" });
+    await reportTask(h.ctx, { taskId: task.id, pod: task.podName!, status: "running" });
     h.clock.advance(31);
     await controller.reconcileAll();
     expect(await getTask(h.ctx, task.id)).toMatchObject({ status: "pending", attempts: 1, podName: null });
     await agentsUp();
     const again = await getTask(h.ctx, task.id);
     expect(again).toMatchObject({ status: "running", attempts: 2 });
+    await reportTask(h.ctx, { taskId: task.id, pod: again.podName!, status: "running" });
     h.clock.advance(31);
     await controller.reconcileAll();
     expect(await getTask(h.ctx, task.id)).toMatchObject({ status: "failed", attempts: 2 });
+  });
+
+  it("a task its agent never confirmed starting goes back to pending when its pod is lost, whatever the policy, without using an attempt", async () => {
+    await controller.createPool({ name: "web", minPods: 1, maxPods: 1, lostPodPolicy: "fail", maxAttempts: 1 });
+    await pass();
+    const task = await submitTask(h.ctx, { pool: "web", type: "plan" });
+    expect(task).toMatchObject({ status: "running", attempts: 1 });
+    h.clock.advance(31);
+    const [report] = await controller.reconcileAll();
+    expect(report!.lost).toEqual([task.podName]);
+    expect(await getTask(h.ctx, task.id)).toMatchObject({ status: "pending", attempts: 0, podName: null });
+  });
+
+  it("no pod is declared Lost in the replica's first heartbeat timeout: after a restart, agents get that long to answer again", async () => {
+    await controller.createPool({ name: "web", minPods: 1, maxPods: 1 });
+    await pass();
+    const [pod] = await pods("web");
+    // Every replica was down for ten minutes; a new one starts now.
+    h.clock.advance(600);
+    const restarted = new PoolController(h.ctx, { runtimes: { local: runtime }, heartbeatTimeoutSeconds: 30 });
+    h.clock.advance(20);
+    expect((await restarted.reconcileAll())[0]!.lost).toEqual([]);
+    // Its agent answers: nothing was lost.
+    await heartbeat(h.ctx, pod!);
+    h.clock.advance(20);
+    expect((await restarted.reconcileAll())[0]!.lost).toEqual([]);
+    // A pod that never answers is Lost once the replica has been up for the timeout.
+    await h.ctx.prisma.pod.updateMany({ where: { name: pod! }, data: { lastHeartbeatAt: new Date(h.clock.now().getTime() - 40_000) } });
+    expect((await restarted.reconcileAll())[0]!.lost).toEqual([pod]);
+  });
+
+  it("places new work only on pods heard from lately: a stale Ready pod gets nothing until it answers", async () => {
+    await controller.createPool({ name: "web", minPods: 1, maxPods: 1, autoscale: false });
+    await pass();
+    const [pod] = await pods("web");
+    h.clock.advance(20);
+    const task = await submitTask(h.ctx, { pool: "web", type: "plan" });
+    expect(task.status).toBe("pending");
+    await heartbeat(h.ctx, pod!);
+    await controller.reconcileAll();
+    expect(await getTask(h.ctx, task.id)).toMatchObject({ status: "running", podName: pod });
   });
 
   it("invalid specs are typed errors and change nothing", async () => {

@@ -10,16 +10,18 @@ export interface ReceivedOperation {
 }
 
 export interface FakeAssignment {
-  task: { id: string; type: string; status: string; payload: unknown };
+  task: { id: string; type: string; status: string; payload: unknown; attempts?: number };
   slot: { index: number };
 }
 
 const HELD = new Set(["running", "apply_pending", "applying"]);
 
 /**
- * The agent-facing part of Berth's GraphQL API, as the contract defines it: RegisterAgent,
- * Heartbeat, ReportTask (union results), and the Assignments subscription over SSE, which first
- * sends the pod's current assignments and then each new one. Records every operation.
+ * The agent-facing part of Berth's GraphQL API: RegisterAgent, Heartbeat, ReportTask (union
+ * results), SyncAgent (the pod's current assignments and what to stop), and the Assignments
+ * subscription over SSE, which first sends the pod's current assignments and then each new one.
+ * Records every operation. Like the real server it can lose events (`assign(..., { silent })`),
+ * and it answers for pods that are Lost or Terminating as the real one does.
  */
 export class FakeGraphQLApi {
   readonly operations: ReceivedOperation[] = [];
@@ -28,6 +30,9 @@ export class FakeGraphQLApi {
   registerRefusals = 0;
   /** ReportTask answers with an Error member for these task ids. */
   readonly refuseReportsFor = new Set<string>();
+  /** Pods the API answers as Lost (ConflictError POD_LOST) or being deleted (Terminating). */
+  readonly lostPods = new Set<string>();
+  readonly terminatingPods = new Set<string>();
   private readonly current = new Map<string, Map<string, FakeAssignment>>();
   private readonly streams = new Map<string, Set<ServerResponse>>();
   private server!: Server;
@@ -46,13 +51,24 @@ export class FakeGraphQLApi {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  /** Places (or updates) an assignment of `pod`, pushing it to the pod's open subscriptions. */
-  assign(pod: string, assignment: FakeAssignment): void {
+  /**
+   * Places (or updates) an assignment of `pod`, pushing it to the pod's open subscriptions, or
+   * not (`silent`: the event is lost, as a Redis publish can be; only a sync tells the agent).
+   */
+  assign(pod: string, assignment: FakeAssignment, options: { silent?: boolean } = {}): void {
     const mine = this.current.get(pod) ?? new Map<string, FakeAssignment>();
     this.current.set(pod, mine);
     if (HELD.has(assignment.task.status)) mine.set(assignment.task.id, structuredClone(assignment));
     else mine.delete(assignment.task.id);
-    for (const res of this.streams.get(pod) ?? []) send(res, assignment);
+    if (!options.silent) for (const res of this.streams.get(pod) ?? []) send(res, assignment);
+  }
+
+  /** SyncAgent calls of `pod`: the `active` list each one sent. */
+  syncs(pod: string): string[][] {
+    return this.named("SyncAgent")
+      .map((o) => o.variables.input as { pod: string; active: string[] })
+      .filter((input) => input.pod === pod)
+      .map((input) => input.active);
   }
 
   /** Ends the pod's (or every) subscription stream the way the server completes one. */
@@ -100,7 +116,12 @@ export class FakeGraphQLApi {
     };
     this.operations.push(operation);
     if (operation.authorization !== `Bearer ${this.token}`) return json(res, 401, { errors: [{ message: "unauthenticated" }] });
-    const pod = String(operation.variables.pod ?? "");
+    const pod = String(operation.variables.pod ?? (operation.variables.input as { pod?: string } | undefined)?.pod ?? "");
+    const refusal = this.lostPods.has(pod)
+      ? { __typename: "ConflictError", message: `pod ${pod} was declared Lost`, code: "POD_LOST" }
+      : this.terminatingPods.has(pod) && body.operationName === "RegisterAgent"
+        ? { __typename: "ConflictError", message: `pod ${pod} is being deleted`, code: "POD_TERMINATING" }
+        : null;
 
     switch (body.operationName) {
       case "Assignments": {
@@ -114,7 +135,26 @@ export class FakeGraphQLApi {
         res.on("close", () => set.delete(res));
         return;
       }
+      case "SyncAgent": {
+        if (refusal) return json(res, 200, { data: { syncAgent: refusal } });
+        const active = ((operation.variables.input as { active?: string[] }).active ?? []).map(String);
+        const mine = this.current.get(pod) ?? new Map<string, FakeAssignment>();
+        const assignments = [...mine.values()]
+          .filter((a) => a.task.status === "running" || a.task.status === "applying")
+          .map((a) => ({ ...a, action: a.task.status === "applying" ? "apply" : "run" }));
+        const reserved = [...mine.values()].filter((a) => a.task.status === "apply_pending").map((a) => ({ reservedUntil: null, slot: a.slot, task: a.task }));
+        const keep = new Set([...mine.keys()]);
+        const data = {
+          pod: { name: pod, phase: this.terminatingPods.has(pod) ? "Terminating" : "Ready" },
+          draining: this.terminatingPods.has(pod),
+          stop: active.filter((id) => !keep.has(id)),
+          assignments,
+          reserved,
+        };
+        return json(res, 200, { data: { syncAgent: { __typename: "MutationSyncAgentSuccess", data } } });
+      }
       case "RegisterAgent":
+        if (refusal) return json(res, 200, { data: { registerAgent: refusal } });
         if (this.registerRefusals > 0) {
           this.registerRefusals--;
           return json(res, 200, { data: { registerAgent: { __typename: "PodNotFoundError", message: `pod ${pod} is not known yet` } } });

@@ -15,20 +15,60 @@ export interface RecordedRequest {
 type Pod = {
   apiVersion: "v1";
   kind: "Pod";
-  metadata: { name: string; namespace: string; uid: string; resourceVersion: string; creationTimestamp: string; labels?: Record<string, string>; annotations?: Record<string, string>; deletionTimestamp?: string };
+  metadata: {
+    name: string;
+    namespace: string;
+    uid: string;
+    resourceVersion: string;
+    creationTimestamp: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    deletionTimestamp?: string;
+    deletionGracePeriodSeconds?: number;
+  };
   spec: unknown;
   status: { phase: string };
 };
 
 type WatchEvent = { type: "ADDED" | "MODIFIED" | "DELETED"; object: Pod; rv: number };
+export type { Pod as FakePod };
+
+/**
+ * What the node's kubelet does with the pods of this fake cluster: told when a pod is created
+ * and when its deletion begins. `stopped()` tells the API server the pod's containers have
+ * ended (on deletion it then disappears; otherwise it ends with `phase`).
+ */
+export interface FakeKubelet {
+  started(pod: Pod): void;
+  terminating(pod: Pod, stopped: () => void): void;
+}
+
+export interface FakeKubeApiOptions {
+  /**
+   * Grace period of a DELETE that names none, as the real server's default (30 s). The pod stays
+   * listed, with `deletionTimestamp`, until its kubelet says it stopped or the grace has passed.
+   */
+  defaultGracePeriodSeconds?: number;
+}
 
 /**
  * A Kubernetes API server double that speaks the real wire format for the core/v1 pod calls the
  * runtime makes: list (labelSelector), read, create, delete, merge patch, and watch (newline-
  * delimited JSON events from a resourceVersion, `ERROR` 410 once that version is compacted).
- * Failures are `Status` objects, as the real server sends them.
+ * Deletion is graceful, as on a real server: DELETE sets `deletionTimestamp` and
+ * `deletionGracePeriodSeconds`, the pod stays in LIST and WATCH (MODIFIED) until the kubelet has
+ * stopped it or the grace period has passed, and only then comes DELETED. Failures are `Status`
+ * objects, as the real server sends them.
  */
 export class FakeKubeApi {
+  kubelet: FakeKubelet | null = null;
+  private readonly defaultGrace: number;
+  private readonly graceTimers = new Set<NodeJS.Timeout>();
+
+  constructor(options: FakeKubeApiOptions = {}) {
+    this.defaultGrace = options.defaultGracePeriodSeconds ?? 30;
+  }
+
   readonly requests: RecordedRequest[] = [];
   private readonly pods = new Map<string, Pod>();
   private readonly history: WatchEvent[] = [];
@@ -49,6 +89,7 @@ export class FakeKubeApi {
   }
 
   async stop(): Promise<void> {
+    for (const timer of this.graceTimers) clearTimeout(timer);
     for (const w of this.watchers) w.res.destroy();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -75,6 +116,11 @@ export class FakeKubeApi {
 
   pod(namespace: string, name: string): Pod | undefined {
     return this.pods.get(`${namespace}/${name}`);
+  }
+
+  /** Every pod of the namespace, those being deleted included. */
+  podsIn(namespace: string): Pod[] {
+    return [...this.pods.values()].filter((p) => p.metadata.namespace === namespace);
   }
 
   setPhase(namespace: string, name: string, phase: string): void {
@@ -156,7 +202,9 @@ export class FakeKubeApi {
       const pod = this.newPod(namespace, podName, manifest);
       this.pods.set(`${namespace}/${podName}`, pod);
       this.emit("ADDED", pod);
-      return json(res, 201, pod);
+      json(res, 201, pod);
+      this.kubelet?.started(pod);
+      return;
     }
     const pod = this.pods.get(key);
     if (!pod) return status(res, 404, "NotFound", `pods "${name}" not found`, { name, kind: "pods" });
@@ -166,10 +214,31 @@ export class FakeKubeApi {
       if (uid !== undefined && uid !== pod.metadata.uid) {
         return status(res, 409, "Conflict", `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${pod.metadata.uid}`);
       }
-      this.pods.delete(key);
+      if (pod.metadata.deletionTimestamp) return json(res, 200, pod);
+      const options = body as { gracePeriodSeconds?: number } | undefined;
+      const grace = Number(url.searchParams.get("gracePeriodSeconds") ?? options?.gracePeriodSeconds ?? this.defaultGrace);
+      if (grace <= 0) {
+        this.remove(key);
+        return json(res, 200, pod);
+      }
+      pod.metadata.deletionTimestamp = new Date(Date.now() + grace * 1000).toISOString();
+      pod.metadata.deletionGracePeriodSeconds = grace;
       pod.metadata.resourceVersion = String(++this.revision);
-      this.emit("DELETED", pod);
-      return json(res, 200, pod);
+      this.emit("MODIFIED", pod);
+      json(res, 200, pod);
+      let done = false;
+      const stopped = () => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        this.graceTimers.delete(timer);
+        this.remove(key);
+      };
+      // Past the grace period the kubelet kills what is left.
+      const timer = setTimeout(stopped, grace * 1000);
+      this.graceTimers.add(timer);
+      this.kubelet?.terminating(pod, stopped);
+      return;
     }
     if (req.method === "PATCH") {
       const type = req.headers["content-type"];
@@ -182,6 +251,15 @@ export class FakeKubeApi {
       return json(res, 200, pod);
     }
     return status(res, 405, "MethodNotAllowed", `method ${req.method} not allowed`);
+  }
+
+  /** The pod's containers have ended and it is gone from the API. */
+  private remove(key: string): void {
+    const pod = this.pods.get(key);
+    if (!pod) return;
+    this.pods.delete(key);
+    pod.metadata.resourceVersion = String(++this.revision);
+    this.emit("DELETED", pod);
   }
 
   private watch(res: ServerResponse, namespace: string, selector: Record<string, string>, from: number): void {

@@ -35,7 +35,14 @@ function runtime(extra: Partial<Parameters<typeof createKubernetesRuntime>[0]> =
 }
 
 function summary(events: RuntimeEvent[]): string[] {
-  return events.map((e) => (e.type === "resync" ? "resync" : `${e.type}:${e.pod.name}:${e.pod.phase}`));
+  return events.map((e) => (e.type === "resync" ? "resync" : `${e.type}:${e.pod.name}:${e.pod.phase}${e.pod.terminating ? ":terminating" : ""}`));
+}
+
+/** A kubelet that keeps each deleted pod's "stop" until the test says the containers ended. */
+function holdingKubelet() {
+  const stops = new Map<string, () => void>();
+  api.kubelet = { started: () => {}, terminating: (pod, stopped) => stops.set(pod.metadata.name, stopped) };
+  return { stop: (name: string) => stops.get(name)?.(), stops };
 }
 
 describe("kubernetes runtime: create", () => {
@@ -155,7 +162,8 @@ describe("kubernetes runtime: list, delete, deletion cost", () => {
     ]);
   });
 
-  it("deletes with the checked pod's uid as precondition, and treats a missing pod as deleted", async () => {
+  it("deletes with the checked pod's uid as precondition; the pod is listed as terminating through its grace period, then gone; a missing pod counts as deleted", async () => {
+    const kubelet = holdingKubelet();
     const p = pool();
     const r = runtime();
     await r.create(p, `${p.name}-gone`);
@@ -165,10 +173,17 @@ describe("kubernetes runtime: list, delete, deletion cost", () => {
     const del = api.requestsMatching("DELETE").at(-1)!;
     expect(del.path).toBe(`/api/v1/namespaces/workers/pods/${p.name}-gone`);
     expect(del.body).toMatchObject({ preconditions: { uid } });
-    expect(api.pod("workers", `${p.name}-gone`)).toBeUndefined();
+    // Graceful deletion: still there, with deletionTimestamp, until the kubelet has stopped it.
+    expect(api.pod("workers", `${p.name}-gone`)!.metadata).toMatchObject({ deletionGracePeriodSeconds: 30, deletionTimestamp: expect.any(String) });
+    expect(await r.list(p)).toEqual([expect.objectContaining({ name: `${p.name}-gone`, terminating: true })]);
+    await expect(r.delete(p, `${p.name}-gone`)).resolves.toBeUndefined();
 
+    kubelet.stop(`${p.name}-gone`);
+    expect(api.pod("workers", `${p.name}-gone`)).toBeUndefined();
+    expect(await r.list(p)).toEqual([]);
     await expect(r.delete(p, `${p.name}-gone`)).resolves.toBeUndefined();
     await expect(r.delete(p, `${p.name}-never`)).resolves.toBeUndefined();
+    api.kubelet = null;
   });
 
   it("never deletes a pod that is not the pool's", async () => {
@@ -215,14 +230,22 @@ describe("kubernetes runtime: watch", () => {
     expect(watchRequest!.query.get("resourceVersion")).toBe(api.pod("workers", `${p.name}-early`)!.metadata.resourceVersion);
     expect(watchRequest!.headers.authorization).toBe("Bearer fake-bearer-token");
 
+    const kubelet = holdingKubelet();
     await r.create(p, `${p.name}-late`);
     api.setPhase("workers", `${p.name}-late`, "Running");
     await r.delete(p, `${p.name}-early`);
     await r.create(pool(), "other-pool-pod");
-    expect(summary(await watch.after(2, 3))).toEqual([`added:${p.name}-late:Pending`, `modified:${p.name}-late:Running`, `deleted:${p.name}-early:Pending`]);
+    expect(summary(await watch.after(2, 3))).toEqual([
+      `added:${p.name}-late:Pending`,
+      `modified:${p.name}-late:Running`,
+      `modified:${p.name}-early:Pending:terminating`,
+    ]);
+    kubelet.stop(`${p.name}-early`);
+    expect(summary(await watch.after(5, 1))).toEqual([`deleted:${p.name}-early:Pending:terminating`]);
     controller.abort();
     await watch.finished;
-    expect(watch.seen).toHaveLength(5);
+    expect(watch.seen).toHaveLength(6);
+    api.kubelet = null;
   });
 
   it("re-lists with a resync after 410 Gone, and after a refused watch, then keeps streaming", async () => {

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,12 +14,12 @@ const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, im
 const STUB = fixture("stub-agent.ts");
 const CORE_DIR = fileURLToPath(new URL("../..", import.meta.url));
 
-const logDir = mkdtempSync(join(tmpdir(), "berth-local-runtime-"));
+const root = mkdtempSync(join(tmpdir(), "berth-local-runtime-"));
 const runtimes: LocalRuntime[] = [];
-/** Every pod pid any test saw, checked once more at the end: none may survive. */
+/** Every pod pid any test saw, checked once more at the end: none may survive the suite. */
 const seenPids = new Set<number>();
 const api = new FakeGraphQLApi();
-let poolCounter = 0;
+let counter = 0;
 
 beforeAll(async () => {
   await api.start();
@@ -28,25 +28,43 @@ afterEach(async () => {
   for (const r of runtimes.splice(0)) await r.close();
 });
 afterAll(async () => {
-  // Every child was killed through its runtime (afterEach) or its host; none may have survived.
-  const survivors = [...seenPids].filter(alive);
+  // Pods outlive their runtime by design: every test stops what it started (its runtime on
+  // close, or a successor), and no pod any test saw may still run now.
+  await until(() => [...seenPids].every((pid) => !running(pid)), "every pod stopped", 10_000).catch(() => {});
+  const survivors = [...seenPids].filter(running);
+  for (const pid of survivors) process.kill(pid, "SIGKILL");
   await api.stop();
-  rmSync(logDir, { recursive: true, force: true });
+  rmSync(root, { recursive: true, force: true });
   expect(survivors).toEqual([]);
 });
 
-function pool(): RuntimePoolSpec {
-  return { name: `lp${++poolCounter}`, namespace: "default", image: null, podTemplate: null, slotsPerPod: 2 };
+/** Alive and not a zombie waiting to be reaped. */
+function running(pid: number): boolean {
+  if (!alive(pid)) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return !/^[ZX]$/.test(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0]!);
+  } catch {
+    return false;
+  }
 }
+
+function pool(): RuntimePoolSpec {
+  return { name: `lp${++counter}`, namespace: "default", image: null, podTemplate: null, slotsPerPod: 2 };
+}
+
+const newDir = () => mkdtempSync(join(root, "pods-"));
 
 function runtime(overrides: Partial<Parameters<typeof createLocalRuntime>[0]> = {}): LocalRuntime {
   const r = createLocalRuntime({
     apiUrl: "http://127.0.0.1:4999",
     agentToken: async (name) => `token-of-${name}`,
     agentScript: STUB,
-    logDir,
+    podDir: newDir(),
     heartbeatMs: 1234,
     stopTimeoutMs: 3000,
+    stopPodsOnClose: true,
+    watchPollMs: 100,
     ...overrides,
   });
   runtimes.push(r);
@@ -69,16 +87,16 @@ function crash(pid: number | undefined): void {
   process.kill(pid, "SIGKILL");
 }
 
-function logOf(pod: string): string {
+function logOf(r: LocalRuntime, pod: string): string {
   try {
-    return readFileSync(join(logDir, `${pod}.log`), "utf8");
+    return readFileSync(join(r.podDir, `${pod}.log`), "utf8");
   } catch {
     return "";
   }
 }
 
 describe("local runtime", () => {
-  it("starts a pod as a live child process with the agent's env (and none of the API's), its output in the pod's log", async () => {
+  it("starts a pod as a process with the agent's env (and none of the API's), the token in a file only its user reads, its output in the pod's log", async () => {
     process.env.LEAKED_SECRET = "must-not-reach-pods";
     const p = pool();
     const r = runtime();
@@ -89,17 +107,21 @@ describe("local runtime", () => {
     expect(pod).toMatchObject({ name: `${p.name}-a1`, pool: p.name, phase: "Running", labels: { "berth.dev/pool": p.name, "berth.dev/managed": "true" } });
     expect(alive(pid!)).toBe(true);
     expect((await r.list(p)).map((x) => x.name)).toEqual([`${p.name}-a1`]);
-    await until(() => logOf(`${p.name}-a1`).includes("{"), "stub wrote its env");
-    const printed = JSON.parse(logOf(`${p.name}-a1`).trim().split("\n")[0]!) as { pid: number; env: Record<string, string> };
+    await until(() => logOf(r, `${p.name}-a1`).includes("{"), "stub wrote its env");
+    const printed = JSON.parse(logOf(r, `${p.name}-a1`).trim().split("\n")[0]!) as { pid: number; env: Record<string, string> };
     expect(printed.pid).toBe(pid);
+    const tokenFile = join(r.podDir, "tokens", `${p.name}.token`);
     expect(printed.env).toEqual({
       BERTH_API_URL: "http://127.0.0.1:4999",
-      BERTH_AGENT_TOKEN: `token-of-${p.name}`,
+      BERTH_AGENT_TOKEN_FILE: tokenFile,
       BERTH_POD_NAME: `${p.name}-a1`,
       BERTH_POOL: p.name,
       BERTH_SLOTS: "2",
       BERTH_HEARTBEAT_MS: "1234",
+      BERTH_ORPHAN_EXIT_SECONDS: "600",
     });
+    expect(readFileSync(tokenFile, "utf8")).toBe(`token-of-${p.name}`);
+    expect(statSync(tokenFile).mode & 0o077).toBe(0);
   });
 
   it("is idempotent on create, refuses a name held by another pool, and rejects an invalid name", async () => {
@@ -114,7 +136,7 @@ describe("local runtime", () => {
     expect(r.pids()).toHaveLength(1);
   });
 
-  it("lists only the pool's pods", async () => {
+  it("lists only the pool's pods; listAll lists every pool's", async () => {
     const p = pool();
     const other = pool();
     const r = runtime();
@@ -122,15 +144,20 @@ describe("local runtime", () => {
     track(r);
     expect((await r.list(p)).map((x) => x.name).sort()).toEqual([`${p.name}-1`, `${p.name}-2`]);
     expect((await r.list(other)).map((x) => x.name)).toEqual([`${other.name}-1`]);
+    expect((await r.listAll()).map((x) => x.name).sort()).toEqual([`${p.name}-1`, `${p.name}-2`, `${other.name}-1`].sort());
   });
 
-  it("deletes with SIGTERM: the process ends, the pod leaves the list, and deleting again succeeds", async () => {
+  it("deletes gracefully, like Kubernetes: the pod stays listed as terminating until its process has ended, then leaves the list", async () => {
     const p = pool();
-    const r = runtime();
+    const r = runtime({ agentScript: fixture("slow-stop-agent.ts") });
     await r.create(p, `${p.name}-del`);
     const [pid] = track(r);
+    await until(() => logOf(r, `${p.name}-del`).includes("ready"), "SIGTERM handler installed");
     await r.delete(p, `${p.name}-del`);
-    expect(alive(pid!)).toBe(false);
+    // The delete returned at once; the process is still stopping (it takes 400 ms).
+    expect(await r.list(p)).toEqual([expect.objectContaining({ name: `${p.name}-del`, terminating: true })]);
+    await until(() => !alive(pid!), "process ended");
+    await until(() => logOf(r, `${p.name}-del`).includes("stopped"), "stopped cleanly");
     expect(await r.list(p)).toEqual([]);
     await expect(r.delete(p, `${p.name}-del`)).resolves.toBeUndefined();
     await expect(r.delete(p, `${p.name}-never`)).resolves.toBeUndefined();
@@ -141,26 +168,54 @@ describe("local runtime", () => {
     const r = runtime({ agentScript: fixture("stubborn-agent.ts"), stopTimeoutMs: 300 });
     await r.create(p, `${p.name}-stubborn`);
     const [pid] = track(r);
-    await until(() => logOf(`${p.name}-stubborn`).includes("ready"), "SIGTERM handler installed");
+    await until(() => logOf(r, `${p.name}-stubborn`).includes("ready"), "SIGTERM handler installed");
     await r.delete(p, `${p.name}-stubborn`);
-    expect(alive(pid!)).toBe(false);
-    expect(logOf(`${p.name}-stubborn`)).toContain("ignoring SIGTERM");
+    await until(() => !alive(pid!), "killed", 5000);
+    expect(logOf(r, `${p.name}-stubborn`)).toContain("ignoring SIGTERM");
+    expect(await r.list(p)).toEqual([]);
   });
 
-  it("watch: a resync with the current pods, then added, modified (terminating) and deleted as children start and exit", async () => {
+  it("a pod whose process ended by itself is listed as Failed until it is deleted", async () => {
+    const p = pool();
+    const r = runtime();
+    await r.create(p, `${p.name}-crash`);
+    const [pid] = track(r);
+    crash(pid);
+    await until(() => !alive(pid!), "gone");
+    expect(await r.list(p)).toEqual([expect.objectContaining({ name: `${p.name}-crash`, phase: "Failed", terminating: false })]);
+    await r.delete(p, `${p.name}-crash`);
+    expect(await r.list(p)).toEqual([]);
+  });
+
+  it("does not take a recycled pid for its pod: a record whose process start time differs is an ended pod", async () => {
+    const p = pool();
+    const r = runtime();
+    // A record naming a live process that is not the pod (this test's own), started at another time.
+    writeFileSync(
+      join(r.podDir, `${p.name}-ghost.pod.json`),
+      JSON.stringify({ name: `${p.name}-ghost`, pool: p.name, pid: process.pid, procStart: "1", createdAt: new Date().toISOString(), labels: {} }),
+    );
+    expect(await r.list(p)).toEqual([expect.objectContaining({ name: `${p.name}-ghost`, phase: "Failed" })]);
+    await r.delete(p, `${p.name}-ghost`);
+    expect(await r.list(p)).toEqual([]);
+  });
+
+  it("watch: a resync with the current pods, then added, modified (terminating) and deleted as processes start and end", async () => {
     const p = pool();
     const r = runtime();
     await r.create(p, `${p.name}-old`);
-    await until(() => logOf(`${p.name}-old`).includes("{"), "old pod running");
+    await until(() => logOf(r, `${p.name}-old`).includes("{"), "old pod running");
     const controller = new AbortController();
     const watch = collect(r.watch(p, controller.signal));
     await until(() => watch.seen.length >= 2, "initial events");
 
     await r.create(p, `${p.name}-new`);
+    await until(() => watch.seen.length >= 3, "added seen");
     await r.create(pool(), "elsewhere-1");
     track(r);
     await r.delete(p, `${p.name}-old`);
-    // A pod whose process ends by itself is reported deleted as well.
+    await until(() => watch.seen.length >= 5, "old pod gone");
+    // A pod whose process ends by itself is reported as ended (Failed) too.
     crash(r.pidOf(`${p.name}-new`));
     await until(() => watch.seen.length >= 6, "all events");
     controller.abort();
@@ -172,36 +227,50 @@ describe("local runtime", () => {
       `added:${p.name}-new`,
       `modified:${p.name}-old:terminating`,
       `deleted:${p.name}-old:terminating`,
-      `deleted:${p.name}-new`,
+      `modified:${p.name}-new`,
     ]);
-    const last = watch.seen.at(-1) as { pod: { phase: string } };
-    expect(last.pod.phase).toBe("Failed");
-    expect((watch.seen[4] as { pod: { phase: string } }).pod.phase).toBe("Succeeded");
+    expect((watch.seen[5] as { pod: { phase: string } }).pod.phase).toBe("Failed");
   });
 
-  it("close kills every child of every pool, ends watches, and refuses new pods", async () => {
-    const a = pool();
-    const b = pool();
-    const r = runtime({ stopTimeoutMs: 500 });
-    await Promise.all([r.create(a, `${a.name}-1`), r.create(a, `${a.name}-2`), r.create(b, `${b.name}-1`)]);
-    const pids = track(r);
-    expect(pids).toHaveLength(3);
-    const watch = collect(r.watch(a, new AbortController().signal));
-    await until(() => watch.seen.length >= 3, "watching");
-    await r.close();
-    await watch.finished;
-    expect(pids.filter(alive)).toEqual([]);
-    expect(r.pids()).toEqual([]);
-    await expect(r.create(a, `${a.name}-3`)).rejects.toBeInstanceOf(RuntimeClosedError);
+  it("two runtimes on one pod directory (replicas on one machine) share their pods and their scope; another directory shares nothing", async () => {
+    const dir = newDir();
+    const p = pool();
+    const a = runtime({ podDir: dir });
+    const b = runtime({ podDir: dir });
+    const elsewhere = runtime();
+    await a.create(p, `${p.name}-from-a`);
+    track(a);
+    expect(a.scope).toBe(b.scope);
+    expect(elsewhere.scope).not.toBe(a.scope);
+    expect((await b.list(p)).map((x) => x.name)).toEqual([`${p.name}-from-a`]);
+    expect(await elsewhere.list(p)).toEqual([]);
+    // B may delete A's pod: what one replica started another can stop.
+    await b.delete(p, `${p.name}-from-a`);
+    await until(() => a.pids().length === 0, "stopped by the other runtime", 5000);
+  });
+
+  it("close stops the pods it started only when asked to; by default they run on, and a new runtime on the directory finds and stops them", async () => {
+    const dir = newDir();
+    const p = pool();
+    const keeper = createLocalRuntime({ apiUrl: "http://127.0.0.1:4999", agentToken: async () => "t", agentScript: STUB, podDir: dir });
+    await keeper.create(p, `${p.name}-lives`);
+    const [pid] = track(keeper);
+    await keeper.close();
+    expect(alive(pid!)).toBe(true);
+    await expect(keeper.create(p, `${p.name}-late`)).rejects.toBeInstanceOf(RuntimeClosedError);
+
+    const successor = runtime({ podDir: dir });
+    expect((await successor.list(p)).map((x) => [x.name, x.phase])).toEqual([[`${p.name}-lives`, "Running"]]);
+    await successor.delete(p, `${p.name}-lives`);
+    await until(() => !running(pid!), "stopped by the successor", 5000);
   });
 
   it.each([
-    ["exits (the exit handler kills its pods)", "exit", false],
-    ["is killed with SIGKILL while its pod still boots (the pod's tether finds no parent)", "wait", false],
-    ["is killed with SIGKILL once its pod runs (the pod's tether sees the parent go)", "wait", true],
-  ])("leaves no pod behind when the owning process %s", async (_how, mode, waitForPod) => {
-    const hostLogs = mkdtempSync(join(logDir, "host-"));
-    const host = spawn(process.execPath, ["--import", "tsx", fixture("local-runtime-host.ts"), mode, hostLogs], { cwd: CORE_DIR, stdio: ["ignore", "pipe", "inherit"] });
+    ["exits", "exit"],
+    ["is killed with SIGKILL", "wait"],
+  ])("its pods outlive the process that started them when it %s", async (_how, mode) => {
+    const dir = newDir();
+    const host = spawn(process.execPath, ["--import", "tsx", fixture("local-runtime-host.ts"), mode, dir], { cwd: CORE_DIR, stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     host.stdout!.on("data", (d: Buffer) => (out += d.toString()));
     try {
@@ -209,24 +278,25 @@ describe("local runtime", () => {
       const { pids } = JSON.parse(out.trim()) as { pids: number[] };
       expect(pids).toHaveLength(1);
       for (const pid of pids) seenPids.add(pid);
-      if (waitForPod) await until(() => existsSync(join(hostLogs, "host-pod.log")) && readFileSync(join(hostLogs, "host-pod.log"), "utf8").includes("{"), "pod running", 20_000);
-      if (mode === "wait") {
-        expect(alive(pids[0]!)).toBe(true);
-        host.kill("SIGKILL");
-      }
-      await until(() => !alive(pids[0]!), "pod process gone", 10_000);
+      if (mode === "wait") host.kill("SIGKILL");
+      await new Promise((resolve) => (host.exitCode !== null || host.signalCode !== null ? resolve(null) : host.once("exit", resolve)));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(alive(pids[0]!)).toBe(true);
+      const successor = runtime({ podDir: dir });
+      expect((await successor.listAll()).map((x) => x.name)).toEqual(["host-pod"]);
+      await successor.delete({ name: "host", namespace: "default", image: null, podTemplate: null, slotsPerPod: 1 }, "host-pod");
+      await until(() => !running(pids[0]!), "stopped by the successor", 5000);
     } finally {
       if (host.exitCode === null && host.signalCode === null) host.kill("SIGKILL");
     }
   });
 
-  it("runs the real demo agent: it registers as the pod with the pool's token, takes a task, and stops cleanly on delete", async () => {
+  it("runs the real demo agent: it registers as the pod with the pool's token from its file, takes a task, and exits cleanly on delete", async () => {
     const p = pool();
-    const r = createLocalRuntime({ apiUrl: api.url, agentToken: async () => api.token, logDir, heartbeatMs: 100, stopTimeoutMs: 5000 });
-    runtimes.push(r);
+    const r = runtime({ apiUrl: api.url, agentToken: async () => api.token, agentScript: undefined, heartbeatMs: 100, stopTimeoutMs: 5000 });
     const name = `${p.name}-demo`;
     await r.create(p, name);
-    track(r);
+    const [pid] = track(r);
     await until(() => api.openStreams(name) > 0, "agent subscribed", 20_000);
     const register = api.named("RegisterAgent").find((o) => o.variables.pod === name)!;
     expect(register.authorization).toBe(`Bearer ${api.token}`);
@@ -234,15 +304,10 @@ describe("local runtime", () => {
     api.assign(name, { task: { id: `${name}-t`, type: "plan", status: "running", payload: { durationMs: 10 } }, slot: { index: 1 } });
     await until(() => api.reports(`${name}-t`).includes(`${name}-t:succeeded`), "task done");
 
-    const controller = new AbortController();
-    const watch = collect(r.watch(p, controller.signal));
-    await until(() => watch.seen.length >= 2, "watching");
     await r.delete(p, name);
-    await until(() => watch.seen.length >= 4, "deleted seen");
-    controller.abort();
-    await watch.finished;
-    const deleted = watch.seen.at(-1) as { type: string; pod: { phase: string } };
-    expect(deleted).toMatchObject({ type: "deleted", pod: { phase: "Succeeded" } });
-    expect(logOf(name)).toContain("registered with");
+    await until(() => !alive(pid!), "agent exited", 10_000);
+    expect(await r.list(p)).toEqual([]);
+    expect(logOf(r, name)).toContain("registered with");
+    expect(logOf(r, name)).toContain("stopped");
   });
 });

@@ -1,4 +1,4 @@
-import { createMemoryEventBus, type EventBus, type SlotChanged } from "../../src/events/index.js";
+import { createMemoryEventBus, isResync, type EventBus, type SlotChanged } from "../../src/events/index.js";
 import type { CoreContext } from "../../src/context.js";
 import type { PodRuntime, RuntimePod, RuntimePoolSpec } from "../../src/runtime/types.js";
 import { openTestDatabase, type Backend, type TestDatabase } from "./databases.js";
@@ -14,17 +14,34 @@ export class TestClock {
 
 /**
  * An in-memory runtime that records every call and, on delete, asks `beforeDelete` — the
- * place where tests check that no busy pod is ever deleted.
+ * place where tests check that no busy pod is ever deleted. Deletion is graceful, as in
+ * Kubernetes: a deleted pod stays listed (terminating) for `graceListings` more listings.
  */
 export class FakeRuntime implements PodRuntime {
   readonly kind = "local" as const;
+  readonly scope = "fake";
   pods = new Map<string, RuntimePod>();
   calls: { op: string; pod: string }[] = [];
   beforeDelete?: (pod: string) => Promise<void> | void;
   failCreate = false;
+  /** How many more listings a deleted pod stays in, terminating. */
+  graceListings = 1;
+  private readonly leaving = new Map<string, number>();
 
+  private age(): void {
+    for (const [name, left] of this.leaving) {
+      if (left <= 0) {
+        this.leaving.delete(name);
+        this.pods.delete(name);
+      } else this.leaving.set(name, left - 1);
+    }
+  }
   async list(pool: RuntimePoolSpec) {
-    return [...this.pods.values()].filter((p) => p.pool === pool.name);
+    this.age();
+    return [...this.pods.values()].filter((p) => p.pool === pool.name).map((p) => ({ ...p }));
+  }
+  async listAll() {
+    return [...this.pods.values()].map((p) => ({ ...p }));
   }
   async create(pool: RuntimePoolSpec, name: string) {
     this.calls.push({ op: "create", pod: name });
@@ -36,7 +53,14 @@ export class FakeRuntime implements PodRuntime {
   async delete(_pool: RuntimePoolSpec, name: string) {
     await this.beforeDelete?.(name);
     this.calls.push({ op: "delete", pod: name });
-    this.pods.delete(name);
+    const pod = this.pods.get(name);
+    if (!pod || pod.terminating) return;
+    if (this.graceListings <= 0) {
+      this.pods.delete(name);
+      return;
+    }
+    this.pods.set(name, { ...pod, terminating: true });
+    this.leaving.set(name, this.graceListings);
   }
   async *watch() {}
   async close() {}
@@ -69,7 +93,7 @@ export async function openCore(backend: Backend, opts: { poolSize?: number; watc
   const abort = new AbortController();
   for (const pool of opts.watchPools ?? []) {
     void (async () => {
-      for await (const e of events.subscribe(`slot:${pool}`, abort.signal)) slotEvents.push(e);
+      for await (const e of events.subscribe(`slot:${pool}`, abort.signal)) if (!isResync(e)) slotEvents.push(e);
     })();
   }
   return {

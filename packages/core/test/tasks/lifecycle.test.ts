@@ -143,6 +143,8 @@ describe.each(backends)("task lifecycle on %s", (backend) => {
     await reportTask(h.ctx, { taskId: task.id, pod, status: "apply_pending" });
     await reportTask(h.ctx, { taskId: task.id, pod, status: "apply_pending" });
     await approveTask(h.ctx, task.id);
+    // The agent acknowledges the apply once; saying so again is a repeat.
+    await reportTask(h.ctx, { taskId: task.id, pod, status: "running" });
     const before = await snapshot();
     await approveTask(h.ctx, task.id);
     await reportTask(h.ctx, { taskId: task.id, pod, status: "running" });
