@@ -14,7 +14,7 @@ import { Fleet, replicaEnv, type Replica } from "./support/fleet.js";
 import { Client } from "./support/graphql.js";
 import { accountForTasks, cronRuns, fireTimesRunTwice, NO_SLOT_VIOLATIONS, slotViolations, withDb, type CronRunRow, type SlotViolations, type TaskAccount } from "./support/invariants.js";
 import { startSharedKube, type SharedKube } from "./support/kube.js";
-import { drain, roundTrip, startAgents, startClients, waitForReadyPods, type WorkloadResult } from "./support/workload.js";
+import { drain, roundTrip, startPodAgents, startClients, waitForReadyPods, type WorkloadResult } from "./support/workload.js";
 
 const POOL = "fault-pg";
 const RECONCILE = "reconcile-pools";
@@ -41,6 +41,7 @@ describe.skipIf(!postgresAvailable)("every PostgreSQL connection of the API term
   let kube: SharedKube | undefined;
   let db: { url: string; drop: () => Promise<void> } | undefined;
   let stopBackground = async () => {};
+  let stopAgents = async () => {};
 
   let api: Replica;
   const terminated: number[] = [];
@@ -67,7 +68,8 @@ describe.skipIf(!postgresAvailable)("every PostgreSQL connection of the API term
     const one = [api];
 
     await client.call(api, "CreatePool", { input: { name: POOL, runtime: "kubernetes", image: "berth/agent:test", slotsPerPod: 3, minPods: 2, maxPods: 2, autoscale: false } }, "createPool");
-    const agents = startAgents(new Client(token, 5000), one, POOL);
+    const agents = await startPodAgents(kube, () => one);
+    stopAgents = () => agents.stop();
     await waitForReadyPods(client, one, POOL, 2);
     const clients = startClients(client, one, POOL, { workers: 8, holdMs: 100 });
     let sampling = true;
@@ -81,7 +83,8 @@ describe.skipIf(!postgresAvailable)("every PostgreSQL connection of the API term
     })();
     stopBackground = async () => {
       sampling = false;
-      await Promise.all([clients.stop(), agents.stop(), sampler]);
+      // The agents go on: they finish what the clients left when the pool is drained.
+      await Promise.all([clients.stop(), sampler]);
     };
 
     await sleep(3000);
@@ -125,6 +128,7 @@ describe.skipIf(!postgresAvailable)("every PostgreSQL connection of the API term
 
   afterAll(async () => {
     await stopBackground().catch(() => {});
+    await stopAgents();
     await fleet.killAll();
     await kube?.stop();
     await db?.drop();

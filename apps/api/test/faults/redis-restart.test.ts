@@ -16,7 +16,7 @@ import { accountForTasks, cronRuns, fireTimesRunTwice, NO_SLOT_VIOLATIONS, slotV
 import { startSharedKube, type SharedKube } from "./support/kube.js";
 import { PrivateRedis, redisServerInstalled } from "./support/redis-server.js";
 import { collectSubscription } from "./support/sse.js";
-import { drain, roundTrip, startAgents, waitForReadyPods } from "./support/workload.js";
+import { drain, roundTrip, startPodAgents, waitForReadyPods } from "./support/workload.js";
 
 const POOL = "fault-redis";
 const RECONCILE = "reconcile-pools";
@@ -30,7 +30,6 @@ describe.skipIf(!postgresAvailable || !redisServerInstalled())("Redis killed and
   const client = new Client(token, 5000);
   // The mutation sent while Redis is down may wait for it: its own client, with room to wait.
   const patient = new Client(token, 90_000);
-  const agentClient = new Client(token, 5000);
   let dir = "";
   let kube: SharedKube | undefined;
   let db: { url: string; drop: () => Promise<void> } | undefined;
@@ -71,7 +70,7 @@ describe.skipIf(!postgresAvailable || !redisServerInstalled())("Redis killed and
     const one = [api];
 
     await client.call(api, "CreatePool", { input: { name: POOL, runtime: "kubernetes", image: "berth/agent:test", slotsPerPod: 3, minPods: 1, maxPods: 1, autoscale: false } }, "createPool");
-    const agents = startAgents(agentClient, one, POOL);
+    const agents = await startPodAgents(kube, () => one);
     stopAgents = () => agents.stop();
     await waitForReadyPods(client, one, POOL, 1);
 

@@ -22,9 +22,12 @@ export interface ApiProcess {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Starts `apps/api/src/server.ts` as its own OS process and waits until /healthz answers. */
-export async function startApiProcess(env: Record<string, string>, timeoutMs = 90_000): Promise<ApiProcess> {
-  const port = await freePort();
+/**
+ * Starts `apps/api/src/server.ts` as its own OS process, as the README starts the API alone, and
+ * waits until /healthz answers. `port`: the same one again, for a restart (pods know the URL).
+ */
+export async function startApiProcess(env: Record<string, string>, timeoutMs = 90_000, port?: number): Promise<ApiProcess> {
+  port ??= await freePort();
   const child = spawn(process.execPath, ["--import", "tsx", serverScript], {
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", API_PORT: String(port), API_HOST: "127.0.0.1", LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -42,6 +42,31 @@ export function replicaEnv(name: string, e: ReplicaEnv): Record<string, string> 
   };
 }
 
+/**
+ * The environment of one replica started exactly as the README's "several replicas" section
+ * shows (PostgreSQL, Redis, cluster mode, local storage in a shared directory, local pods), with
+ * the replicas sharing one data directory as they would sharing one working directory, and
+ * faster timers so a test sees minutes of behaviour in seconds.
+ */
+export function readmeReplicaEnv(name: string, e: { dir: string; token: string; databaseUrl: string; redisUrl: string; prefix: string; extra?: Record<string, string> }): Record<string, string> {
+  return {
+    DATABASE_URL: e.databaseUrl,
+    REDIS_URL: e.redisUrl,
+    REDIS_PREFIX: e.prefix,
+    CLUSTER_MODE: "true",
+    STORAGE_TYPE: "local",
+    LOCAL_STORAGE_PATH: join(e.dir, "files"),
+    BERTH_ADMIN_TOKEN: e.token,
+    REPLICA_ID: name,
+    BERTH_DATA_DIR: join(e.dir, "data"),
+    DATABASE_POOL_SIZE: "6",
+    RECONCILE_SCHEDULE: "* * * * * *",
+    HEARTBEAT_TIMEOUT_SECONDS: "10",
+    AGENT_HEARTBEAT_SECONDS: "1",
+    ...e.extra,
+  };
+}
+
 /** API processes started by one test file; `killAll()` in afterAll ends whatever is left. */
 export class Fleet {
   readonly replicas: Replica[] = [];

@@ -1,34 +1,25 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import type { FakeKubeApi } from "../../../../../packages/core/test/runtime/fake-kube-api.js";
 import { CallFailedError, type Client, type Endpoint } from "./graphql.js";
+import { FakeKubelet } from "./kubelet.js";
+import { ServiceProxy } from "./service.js";
 
 const LIVE = ["pending", "running", "apply_pending", "applying"];
 
 /**
- * The agents of a pool's pods, played by the test over the agent protocol: a pod that is
- * waiting for its agent gets registered, a Ready one gets heartbeats. Like a real agent behind a
- * Service, each call goes to whichever API replica answers.
+ * The pods' agents: the real demo agent for each pod of the fake cluster (run by its kubelet in
+ * this process), reaching the replicas through a Service, so that every task is really received
+ * by an agent (by its event, or by its sync when the event is lost) and really worked on.
  */
-export function startAgents(client: Client, endpoints: Endpoint[], pool: string, opts: { everyMs?: number; maxMs?: number } = {}) {
-  let stopped = false;
-  const deadline = Date.now() + (opts.maxMs ?? 180_000);
-  const loop = (async () => {
-    for (let round = 0; !stopped && Date.now() < deadline; round++) {
-      try {
-        const { pool: p } = await client.callAny(endpoints, "Pool", { name: pool }, undefined, round);
-        for (const pod of p?.pods ?? []) {
-          if (pod.phase === "Pending" || pod.phase === "Starting") await client.callAny(endpoints, "RegisterAgent", { pod: pod.name }, "registerAgent", round);
-          else if (pod.phase === "Ready") await client.callAny(endpoints, "Heartbeat", { pod: pod.name }, "heartbeat", round);
-        }
-      } catch {
-        // Every replica down for a moment: the next round tries again, as an agent's backoff would.
-      }
-      await sleep(opts.everyMs ?? 1000);
-    }
-  })();
+export async function startPodAgents(kube: { api: FakeKubeApi }, replicas: () => Endpoint[], opts: { heartbeatMs?: number } = {}) {
+  const service = await new ServiceProxy(() => replicas().map((r) => r.url)).start();
+  const kubelet = new FakeKubelet(kube.api, { apiUrl: service.url, heartbeatMs: opts.heartbeatMs ?? 500 });
   return {
+    kubelet,
+    service,
     async stop() {
-      stopped = true;
-      await loop;
+      kubelet.killAll();
+      await service.stop();
     },
   };
 }
@@ -52,18 +43,18 @@ export interface WorkloadResult {
   ambiguous: Set<string>;
   /** Submits whose answer was lost at least once and that were retried with the same idempotency key. */
   retried: Set<string>;
-  /** Tasks this workload saw running and reported succeeded. */
+  /** Tasks this workload saw its agents run and report succeeded. */
   finished: Set<string>;
   /** Tasks left unfinished when a step gave up; the drain finishes them. */
   unresolved: Set<string>;
 }
 
 /**
- * `workers` clients, each submitting a task (payload `{ref}`, idempotency key `ref`), waiting
- * until it runs, holding it for `holdMs`, and reporting it succeeded as the pod's agent would.
- * Submits go round-robin over the endpoints. A submit whose answer was lost is retried with the
- * same key, as a careful client would, until answered or `retryMs` passes; only then is it left
- * ambiguous. The key must keep a retried submit from ever creating a second task.
+ * `workers` clients, each submitting a task (payload `{ref, durationMs: holdMs}`, idempotency key
+ * `ref`) and waiting until its agent has done the work and reported it. Submits go round-robin
+ * over the endpoints. A submit whose answer was lost is retried with the same key, as a careful
+ * client would, until answered or `retryMs` passes; only then is it left ambiguous. The key must
+ * keep a retried submit from ever creating a second task.
  */
 export function startClients(client: Client, endpoints: Endpoint[], pool: string, opts: { workers: number; holdMs: number; maxMs?: number; retryMs?: number }) {
   const result: WorkloadResult = { acked: new Map(), ambiguous: new Set(), retried: new Set(), finished: new Set(), unresolved: new Set() };
@@ -74,7 +65,7 @@ export function startClients(client: Client, endpoints: Endpoint[], pool: string
     const giveUpAt = Date.now() + (opts.retryMs ?? 15_000);
     for (let attempt = 0; ; attempt++) {
       try {
-        const input = { pool, type: "fault", payload: { ref }, idempotencyKey: ref };
+        const input = { pool, type: "fault", payload: { ref, durationMs: opts.holdMs }, idempotencyKey: ref };
         const task = await client.call(endpoints[(turn + attempt) % endpoints.length]!, "SubmitTask", { input }, "submitTask");
         result.acked.set(ref, task.id);
         return task;
@@ -98,23 +89,14 @@ export function startClients(client: Client, endpoints: Endpoint[], pool: string
         await sleep(100);
         continue;
       }
-      let current: { status: string; pod: { name: string } | null } = { status: task.status, pod: null };
-      const runBy = Date.now() + 30_000;
-      while ((current.status !== "running" || !current.pod) && Date.now() < runBy && !stopped) {
+      let status = task.status;
+      const doneBy = Date.now() + 60_000;
+      while (LIVE.includes(status) && Date.now() < doneBy && !stopped) {
         await sleep(100);
-        current = (await client.callAny(endpoints, "Task", { id: task.id }, undefined, turn).catch(() => ({ task: current }))).task ?? current;
+        status = (await client.callAny(endpoints, "Task", { id: task.id }, undefined, turn).catch(() => ({ task: { status } }))).task?.status ?? status;
       }
-      if (current.status !== "running" || !current.pod) {
-        result.unresolved.add(task.id);
-        continue;
-      }
-      await sleep(opts.holdMs);
-      try {
-        await client.callAny(endpoints, "ReportTask", { input: { taskId: task.id, status: "succeeded", pod: current.pod.name } }, "reportTask", turn + 1);
-        result.finished.add(task.id);
-      } catch {
-        result.unresolved.add(task.id);
-      }
+      if (status === "succeeded") result.finished.add(task.id);
+      else result.unresolved.add(task.id);
     }
   }
 
@@ -129,36 +111,28 @@ export function startClients(client: Client, endpoints: Endpoint[], pool: string
   };
 }
 
-/**
- * Finishes what is left in the pool: reports running tasks succeeded and waits for pending ones
- * to be placed (by a transition or the reconcile pass) until no task is live.
- */
+/** Waits until the agents have finished what is left in the pool: no task live. */
 export async function drain(client: Client, endpoints: Endpoint[], pool: string, withinMs = 30_000): Promise<void> {
   const deadline = Date.now() + withinMs;
   for (;;) {
     const { tasks } = await client.callAny(endpoints, "Tasks", { pool, status: LIVE, first: 500 });
     if (tasks.length === 0) return;
     if (Date.now() > deadline) throw new Error(`${tasks.length} task(s) of ${pool} still live after ${withinMs} ms: ${JSON.stringify(tasks.slice(0, 5))}`);
-    for (const t of tasks as { id: string; status: string; pod: { name: string } | null }[]) {
-      if (t.status === "running" && t.pod) {
-        await client.callAny(endpoints, "ReportTask", { input: { taskId: t.id, status: "succeeded", pod: t.pod.name } }, "reportTask").catch(() => {});
-      }
-    }
     await sleep(300);
   }
 }
 
-/** Submits one task, waits until it runs, and reports it succeeded as its pod's agent: one full round trip. */
+/** Submits one task and waits until its agent has run it and reported it succeeded: one full round trip. */
 export async function roundTrip(client: Client, endpoint: Endpoint, pool: string, ref: string, withinMs = 20_000): Promise<{ id: string; pod: string }> {
   const deadline = Date.now() + withinMs;
-  const submitted = await client.call(endpoint, "SubmitTask", { input: { pool, type: "fault", payload: { ref } } }, "submitTask");
+  const submitted = await client.call(endpoint, "SubmitTask", { input: { pool, type: "fault", payload: { ref, durationMs: 20 } } }, "submitTask");
+  let pod: string | null = null;
   for (;;) {
     const { task } = await client.call(endpoint, "Task", { id: submitted.id });
-    if (task.status === "running" && task.pod) {
-      await client.call(endpoint, "ReportTask", { input: { taskId: task.id, status: "succeeded", pod: task.pod.name } }, "reportTask");
-      return { id: task.id, pod: task.pod.name };
-    }
-    if (Date.now() > deadline) throw new Error(`task ${ref} did not run within ${withinMs} ms (${task.status})`);
-    await sleep(100);
+    pod = task.pod?.name ?? pod;
+    if (task.status === "succeeded" && pod) return { id: task.id, pod };
+    if (task.status !== "pending" && task.status !== "running") throw new Error(`task ${ref} ended ${task.status}: ${task.error}`);
+    if (Date.now() > deadline) throw new Error(`task ${ref} did not finish within ${withinMs} ms (${task.status})`);
+    await sleep(50);
   }
 }

@@ -1,0 +1,94 @@
+import { startDemoAgent, type DemoAgent } from "../../../../../packages/core/src/runtime/demo-agent.js";
+import type { FakeKubeApi, FakePod } from "../../../../../packages/core/test/runtime/fake-kube-api.js";
+
+export interface KubeletOptions {
+  /** Where the agents reach the API: a Service in front of the replicas. */
+  apiUrl: string;
+  heartbeatMs?: number;
+  /** How long a deleted pod's agent gets to finish its work before the kubelet kills it. */
+  shutdownGraceMs?: number;
+  log?: (line: string) => void;
+}
+
+/**
+ * The node side of the fake Kubernetes cluster: for every pod the API server creates it starts
+ * the pod's agent (the real demo agent, in this process, with the env the pod spec gives it),
+ * marks the pod Running, stops the agent gracefully when the pod is deleted (then tells the API
+ * server the pod is gone), and can kill an agent the way a crashed container dies (the pod then
+ * ends Failed, as with restartPolicy Never).
+ */
+export class FakeKubelet {
+  readonly agents = new Map<string, DemoAgent>();
+  readonly killed = new Set<string>();
+  readonly lines: string[] = [];
+  private readonly options: KubeletOptions;
+
+  constructor(
+    private readonly api: FakeKubeApi,
+    options: KubeletOptions,
+  ) {
+    this.options = options;
+    api.kubelet = {
+      started: (pod) => this.start(pod),
+      terminating: (pod, stopped) => void this.stop(pod, stopped),
+    };
+  }
+
+  private env(pod: FakePod): Record<string, string> {
+    const spec = pod.spec as { containers?: { name: string; env?: { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[] }[] };
+    const container = spec.containers?.find((c) => c.name === "agent") ?? spec.containers?.[0];
+    const env: Record<string, string> = {};
+    for (const e of container?.env ?? []) {
+      if (e.value !== undefined) env[e.name] = e.value;
+      else if (e.valueFrom?.fieldRef?.fieldPath === "metadata.name") env[e.name] = pod.metadata.name;
+    }
+    return env;
+  }
+
+  private start(pod: FakePod): void {
+    const env = this.env(pod);
+    const name = pod.metadata.name;
+    const log = this.options.log ?? ((line: string) => this.lines.length < 5000 && this.lines.push(line));
+    const agent = startDemoAgent({
+      apiUrl: this.options.apiUrl,
+      token: env.BERTH_AGENT_TOKEN ?? "",
+      pod: name,
+      heartbeatMs: this.options.heartbeatMs ?? Number(env.BERTH_HEARTBEAT_MS ?? 1000),
+      shutdownGraceMs: this.options.shutdownGraceMs ?? 2000,
+      retry: { initialMs: 100, maxMs: 1000 },
+      log,
+    });
+    this.agents.set(name, agent);
+    // The container is up.
+    setTimeout(() => {
+      if (this.api.pod(pod.metadata.namespace, name) && !this.killed.has(name)) this.api.setPhase(pod.metadata.namespace, name, "Running");
+    }, 20);
+    // An agent that exits on its own (its pod gone, Lost or deleted) ends its container.
+    void agent.ended.then(() => {
+      const now = this.api.pod(pod.metadata.namespace, name);
+      if (now && !now.metadata.deletionTimestamp && !this.killed.has(name)) this.api.setPhase(pod.metadata.namespace, name, "Succeeded");
+    });
+  }
+
+  private async stop(pod: FakePod, stopped: () => void): Promise<void> {
+    const agent = this.agents.get(pod.metadata.name);
+    if (agent) await agent.stop();
+    stopped();
+  }
+
+  /** Kills a pod's agent as a crash would (nothing more is sent); the pod ends Failed. */
+  kill(namespace: string, name: string): boolean {
+    const agent = this.agents.get(name);
+    if (!agent || this.killed.has(name)) return false;
+    this.killed.add(name);
+    agent.kill();
+    if (this.api.pod(namespace, name)) this.api.setPhase(namespace, name, "Failed");
+    return true;
+  }
+
+  /** Stops every agent at once (end of a test). */
+  killAll(): void {
+    for (const agent of this.agents.values()) agent.kill();
+    this.api.kubelet = null;
+  }
+}
