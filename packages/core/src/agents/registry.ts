@@ -50,7 +50,9 @@ export async function registerAgent(ctx: CoreContext, podName: string, scope: Ag
     // Best effort: the next reconcile pass recomputes every condition anyway.
     await refreshReadiness(ctx, pod.pool.id).catch(() => {});
   }
-  return ctx.prisma.pod.findUniqueOrThrow({ where: { id: pod.id } });
+  const fresh = await ctx.prisma.pod.findUnique({ where: { id: pod.id } });
+  if (!fresh) throw new PodNotFoundError(pod.name);
+  return fresh;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Pod, Task } from "../db/index.js";
 import { ValidationError } from "../errors.js";
 import { placePending } from "../slots/allocate.js";
 import { confirmStopped, isStopping } from "../tasks/lifecycle.js";
-import { PodLostError } from "./errors.js";
+import { PodLostError, PodNotFoundError } from "./errors.js";
 import { findAgentPod, type AgentScope, type CurrentAssignment } from "./registry.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -92,6 +92,8 @@ export async function syncAgent(ctx: CoreContext, input: AgentSyncInput, scope: 
     await ctx.prisma.task.updateMany({ where: { id: { in: toAcknowledge }, acknowledgedAt: null, status: { in: ["running", "applying"] } }, data: { acknowledgedAt: now } });
   }
   if (confirmed > 0) await placePending(ctx, pod.pool, confirmed);
-  const fresh = await ctx.prisma.pod.findUniqueOrThrow({ where: { id: pod.id } });
+  const fresh = await ctx.prisma.pod.findUnique({ where: { id: pod.id } });
+  // Removed meanwhile (its pool deleted, or its Terminating row forgotten): the agent must go.
+  if (!fresh) throw new PodNotFoundError(pod.name);
   return { pod: fresh, assignments, reserved, stop, draining: fresh.phase === "Draining" || fresh.phase === "Terminating" };
 }

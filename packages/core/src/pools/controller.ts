@@ -548,12 +548,13 @@ export class PoolController {
           pool.stopGraceSeconds,
         );
         for (const r of rows) await closeAssignment(tx, r.taskId, "repaired: task no longer held the slot");
-        if (rows.length > 0) {
-          await tx.task.updateMany({ where: { id: { in: rows.map((r) => r.taskId) }, stopRequestedAt: { not: null } }, data: { stopRequestedAt: null } });
-        }
         return rows;
       }),
     );
+    // After the commit: locking the tasks inside would take a Task lock after Slot locks.
+    if (freed.length > 0) {
+      await this.ctx.prisma.task.updateMany({ where: { id: { in: freed.map((r) => r.taskId) }, stopRequestedAt: { not: null } }, data: { stopRequestedAt: null } });
+    }
     for (const s of freed) await publishSlotChange(this.ctx, { pool: pool.name, pod: s.pod, index: s.index }, "idle", null);
     const reserved = await this.ctx.prisma.$queryRawUnsafe<{ pod: string; index: number; taskId: string }[]>(
       `UPDATE "Slot" s SET state = 'reserved', "reservedUntil" = COALESCE(t."planReadyAt", $3::timestamp(3)) + make_interval(secs => $2), "updatedAt" = $3::timestamp(3)

@@ -180,4 +180,31 @@ describe.each(fixtures)("EventBus (%s)", (backend, make) => {
     await onA.return!();
     await onB.return!();
   });
+
+  it.skipIf(backend !== "redis")("after its connection to Redis drops, each subscriber is told to re-read the truth (Resync), then events flow again", async () => {
+    const name = `berth-resync-${randomBytes(4).toString("hex")}`;
+    const bus = createRedisEventBus({ redis: new Redis(REDIS_URL, { connectionName: name }), prefix: redisPrefix });
+    const admin = new Redis(REDIS_URL);
+    try {
+      const sub = bus.subscribe("slot:resync");
+      await bus.whenSubscribed();
+      // Kill exactly this bus's subscriber connection, as a network blip or a Redis failover would.
+      const clients = String(await admin.call("CLIENT", "LIST", "TYPE", "pubsub"));
+      const ids = clients
+        .split("\n")
+        .filter((line) => line.includes(`name=${name} `))
+        .map((line) => /id=(\d+)/.exec(line)![1]!);
+      expect(ids).toHaveLength(1);
+      await admin.call("CLIENT", "KILL", "ID", ids[0]!);
+      const first = await Promise.race([sub.next(), new Promise<"timeout">((r) => setTimeout(() => r("timeout"), 10_000))]);
+      expect(first).not.toBe("timeout");
+      expect(isResync((first as IteratorResult<unknown>).value)).toBe(true);
+      await f.a.publish("slot:resync", slot("resync", 1));
+      expect((await take(sub, 1))[0]!.index).toBe(1);
+      await sub.return!();
+    } finally {
+      await bus.close();
+      admin.disconnect();
+    }
+  });
 });

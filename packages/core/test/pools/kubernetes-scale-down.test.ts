@@ -1,0 +1,121 @@
+// The controller against the wire-format Kubernetes double with graceful deletion, as a real
+// API server behaves: a deleted pod keeps being listed, with deletionTimestamp, for its grace
+// period (here: until the test lets its kubelet finish, three passes later).
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { heartbeat, registerAgent } from "../../src/agents/index.js";
+import { PoolController, type PoolCondition } from "../../src/pools/index.js";
+import { createKubernetesRuntime } from "../../src/runtime/kubernetes.js";
+import type { PodRuntime } from "../../src/runtime/types.js";
+import { FakeKubeApi } from "../runtime/fake-kube-api.js";
+import { backends } from "../support/databases.js";
+import { openCore, type CoreHarness } from "../support/core.js";
+
+describe.each(backends)("Kubernetes scale-down with graceful deletion on %s", (backend) => {
+  let h: CoreHarness;
+  let api: FakeKubeApi;
+  let runtime: PodRuntime;
+  let controller: PoolController;
+  const stops = new Map<string, () => void>();
+
+  beforeAll(async () => {
+    h = await openCore(backend, { realClock: true });
+    api = await new FakeKubeApi({ defaultGracePeriodSeconds: 30 }).start();
+    api.kubelet = { started: () => {}, terminating: (pod, stopped) => stops.set(pod.metadata.name, stopped) };
+    runtime = createKubernetesRuntime({ apiUrl: "http://berth-api.berth.svc:4000", kubeConfig: api.kubeConfig(), agentToken: async () => "agent-token" });
+  });
+  beforeEach(async () => {
+    await h.reset();
+    controller = new PoolController(h.ctx, { runtimes: { kubernetes: runtime }, heartbeatTimeoutSeconds: 30, startedAt: new Date(0) });
+  });
+  afterAll(async () => {
+    await runtime?.close();
+    await api?.stop();
+    await h?.close();
+  });
+
+  const rows = async () => (await h.ctx.prisma.pod.findMany({ orderBy: { name: "asc" } })).map((p) => `${p.name}:${p.phase}`);
+  const agents = async () => {
+    for (const p of await h.ctx.prisma.pod.findMany({ where: { phase: { in: ["Starting", "Ready"] } } })) {
+      if (p.phase === "Starting") await registerAgent(h.ctx, p.name);
+      else await heartbeat(h.ctx, p.name);
+    }
+  };
+  const degraded = async () => {
+    const pool = await h.ctx.prisma.pool.findUniqueOrThrow({ where: { name: "kube" } });
+    return (pool.conditions as unknown as PoolCondition[]).find((c) => c.type === "Degraded")?.status;
+  };
+
+  it("a deleted pod is never taken back, no pod is declared Lost, the pool never shows Degraded; the row goes once the pod has left", async () => {
+    await controller.createPool({ name: "kube", runtime: "kubernetes", image: "berth/agent:test", minPods: 0, maxPods: 3, autoscale: false });
+    await controller.scalePool("kube", 3);
+    await agents();
+    await controller.reconcileAll();
+    const before = await rows();
+    expect(before.map((r) => r.split(":")[1])).toEqual(["Ready", "Ready", "Ready"]);
+
+    const result = await controller.scalePool("kube", 1);
+    expect(result).toMatchObject({ applied: 2, podCount: 1 });
+    const deleted = [...stops.keys()];
+    expect(deleted).toHaveLength(2);
+    for (const name of deleted) expect(api.pod("default", name)!.metadata.deletionTimestamp).toBeDefined();
+
+    for (let pass = 0; pass < 3; pass++) {
+      await agents();
+      const [report] = await controller.reconcileAll();
+      expect(report!.adopted).toEqual([]);
+      expect(report!.lost).toEqual([]);
+      expect(await degraded()).toBe("False");
+      // Still listed by Kubernetes, still Terminating here: not a new pod, not a lost one.
+      for (const name of deleted) expect(await rows()).toContain(`${name}:Terminating`);
+    }
+    // No other pod was created in their place.
+    expect(await h.ctx.prisma.pod.count()).toBe(3);
+
+    for (const name of deleted) stops.get(name)!();
+    await agents();
+    await controller.reconcileAll();
+    expect((await rows()).map((r) => r.split(":")[1])).toEqual(["Ready"]);
+    expect(await h.ctx.prisma.scalingEvent.count({ where: { kind: "pod_lost" } })).toBe(0);
+    expect(await degraded()).toBe("False");
+  });
+
+  it("patches a pod's deletion cost only when its busy slots change", async () => {
+    await controller.createPool({ name: "kube", runtime: "kubernetes", image: "berth/agent:test", minPods: 2, maxPods: 2, autoscale: false });
+    await controller.reconcileAll();
+    await agents();
+    const patches = () => api.requestsMatching("PATCH").length;
+    await controller.reconcileAll();
+    const first = patches();
+    for (let i = 0; i < 3; i++) {
+      await agents();
+      await controller.reconcileAll();
+    }
+    // Nothing changed: the annotation (0, set when the pod was created) already says so.
+    expect(patches()).toBe(first);
+    const pool = await h.ctx.prisma.pool.findUniqueOrThrow({ where: { name: "kube" } });
+    const task = await h.ctx.prisma.task.create({ data: { poolId: pool.id, type: "x", status: "running" } });
+    const [pod] = await h.ctx.prisma.pod.findMany({ where: { poolId: pool.id }, orderBy: { name: "asc" } });
+    await h.ctx.prisma.slot.updateMany({ where: { podId: pod!.id, index: 0 }, data: { state: "running", taskId: task.id } });
+    await h.ctx.prisma.task.update({ where: { id: task.id }, data: { podName: pod!.name, slotIndex: 0 } });
+    await agents();
+    await controller.reconcileAll();
+    expect(patches()).toBe(first + 1);
+    expect(api.pod("default", pod!.name)!.metadata.annotations!["controller.kubernetes.io/pod-deletion-cost"]).toBe("1");
+    await agents();
+    await controller.reconcileAll();
+    expect(patches()).toBe(first + 1);
+  });
+
+  it("deletes runtime pods labelled as Berth's that have no row (orphans), and leaves the others alone", async () => {
+    await controller.createPool({ name: "kube", runtime: "kubernetes", image: "berth/agent:test", minPods: 1, maxPods: 1, autoscale: false });
+    await controller.reconcileAll();
+    api.seed("default", "ghost-abcde", { "berth.dev/pool": "gone-pool", "berth.dev/managed": "true" });
+    api.seed("default", "unrelated", { app: "other" });
+    const orphans = await new PoolController(h.ctx, { runtimes: { kubernetes: runtime }, heartbeatTimeoutSeconds: 30 }).scanForOrphans();
+    expect(orphans).toEqual(["ghost-abcde"]);
+    expect(api.pod("default", "ghost-abcde")!.metadata.deletionTimestamp).toBeDefined();
+    expect(api.pod("default", "unrelated")!.metadata.deletionTimestamp).toBeUndefined();
+    const [kept] = await h.ctx.prisma.pod.findMany();
+    expect(api.pod("default", kept!.name)!.metadata.deletionTimestamp).toBeUndefined();
+  });
+});
