@@ -2,7 +2,10 @@ import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Kind, parse, print, validate, type OperationDefinitionNode } from "graphql";
 import { describe, expect, it } from "vitest";
+import { ASSIGNMENTS, HEARTBEAT, REGISTER_AGENT, REPORT_TASK, SYNC_AGENT } from "../../../packages/core/src/runtime/agent-client.js";
 import { schema } from "../src/schema/index.js";
+
+const AGENT_DOCUMENTS = { REGISTER_AGENT, HEARTBEAT, REPORT_TASK, ASSIGNMENTS, SYNC_AGENT };
 
 /**
  * Operations of the public contract whose root fields the schema does not have yet. Each is
@@ -48,5 +51,11 @@ describe("the public GraphQL contract", () => {
   it("no operation still marked pending already validates", () => {
     const stale = pending.filter(({ operation }) => errorsOf(operation).length === 0).map((o) => o.name);
     expect(stale, "remove these from pendingOperations").toEqual([]);
+  });
+});
+
+describe("the operations the bundled agent sends", () => {
+  it.each(Object.entries(AGENT_DOCUMENTS))("%s validates against the schema", (_name, text) => {
+    expect(validate(schema, parse(text)).map((e) => e.message)).toEqual([]);
   });
 });

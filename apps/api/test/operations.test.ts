@@ -153,6 +153,32 @@ describe(`the contract's operations on ${backend}`, () => {
     expect((await mutation("CancelTask", "cancelTask", { id: "00000000-0000-0000-0000-000000000000" })).__typename).toBe("NotFoundError");
   });
 
+  it("SyncAgent (beside the contract): the pod's heartbeat and truth in one call; a stop the agent confirms frees the slot", async () => {
+    const SYNC = `mutation SyncAgent($input: SyncAgentInput!) { syncAgent(input: $input) { __typename
+      ... on MutationSyncAgentSuccess { data { pod { name phase } draining stop assignments { action slot { index } task { id status deadlineAt } } reserved { task { id } } } }
+      ... on ConflictError { message code } ... on Error { message } } }`;
+    const submitted = (await mutation("SubmitTask", "submitTask", { input: { pool: "web", type: "plan" } })).data as { id: string };
+    const task = (await ok("Task", { id: submitted.id })).task;
+    const pod = task.pod.name as string;
+    const sync = async (active: string[], token = agentToken) => (await api.gql(SYNC, { input: { pod, active } }, token)).data.syncAgent;
+    const first = await sync([submitted.id]);
+    expect(first.__typename).toBe("MutationSyncAgentSuccess");
+    expect(first.data.pod).toEqual({ name: pod, phase: "Ready" });
+    expect(first.data.assignments).toContainEqual({ action: "run", slot: { index: task.slot.index }, task: { id: submitted.id, status: "running", deadlineAt: expect.any(String) } });
+    expect(first.data.stop).toEqual([]);
+    // Listed as running, the task is acknowledged: a cancel waits for the agent to stop it.
+    await mutation("CancelTask", "cancelTask", { id: submitted.id });
+    expect((await ok("Task", { id: submitted.id })).task.slot).toMatchObject({ state: "running" });
+    expect((await sync([submitted.id])).data.stop).toEqual([submitted.id]);
+    await sync([]);
+    expect((await ok("Task", { id: submitted.id })).task.slot).toBeNull();
+    // An id that is not this pod's work is to be stopped, and nothing else about it is told.
+    expect((await sync(["00000000-0000-0000-0000-000000000000"])).data.stop).toEqual(["00000000-0000-0000-0000-000000000000"]);
+    // Another pool's agent may not sync this pod.
+    const otherAgent = await api.tokenFor("agent", { pool: "other" });
+    expect((await sync([], otherAgent)).__typename).toBe("ForbiddenError");
+  });
+
   it("PoolChanged streams pool-level changes", async () => {
     const events = await subscribe("PoolChanged");
     await mutation("UpdatePool", "updatePool", { name: "web", input: { maxPods: 5 } });

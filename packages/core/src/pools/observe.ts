@@ -34,7 +34,7 @@ export interface RuntimePlanOptions {
 export interface RuntimePlan {
   /** Pending rows whose runtime pod was never created (a create failed): create it. */
   start: string[];
-  /** Listed pods to delete (again): Terminating or Lost rows whose pod still runs, ended pods of live rows. */
+  /** Listed pods to delete (again): Terminating or Lost rows whose pod is still there. */
   remove: string[];
   /** Rows to drop: Terminating ones whose pod left the list (or took too long), Lost ones past their history. */
   forget: string[];
@@ -85,10 +85,10 @@ export function planRuntime(view: PoolView, opts: RuntimePlanOptions): RuntimePl
         break;
       default:
         if (!visible) break;
-        if (seen && ended(seen)) {
-          plan.gone.push(row.name);
-          plan.remove.push(row.name);
-        } else if (!seen && ago(now, row.phaseChangedAt, opts.missingGraceSeconds)) plan.gone.push(row.name);
+        // An ended pod is judged gone (its tasks fail or go back to the queue); its runtime pod is
+        // deleted by a later pass, once the row is Lost and holds no work.
+        if (seen && ended(seen)) plan.gone.push(row.name);
+        else if (!seen && ago(now, row.phaseChangedAt, opts.missingGraceSeconds)) plan.gone.push(row.name);
         else if (seen && opts.tracksDeletionCost && (row.phase === "Ready" || row.phase === "Draining")) {
           const cost = row.slots.filter((s) => s.state !== "idle").length;
           if (seen.deletionCost !== cost) plan.costs.push({ name: row.name, cost });
