@@ -26,6 +26,8 @@ export interface ChaosOptions {
   redisUrl: string;
   /** Work of each task, uniformly in [0, maxWorkMs]. */
   maxWorkMs?: number;
+  /** The pool's maxPods (default 6). */
+  maxPods?: number;
   /** Replaces `freshPostgres()` (the bench creates its own databases). */
   database?: () => Promise<{ url: string; drop: () => Promise<void> }>;
   log?: (line: string) => void;
@@ -115,7 +117,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosFigures> {
         image: "berth/agent:test",
         slotsPerPod: 3,
         minPods: 1,
-        maxPods: 6,
+        maxPods: opts.maxPods ?? 6,
         maxStep: 3,
         scaleUpCooldownSeconds: 2,
         scaleDownCooldownSeconds: 3,
