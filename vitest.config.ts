@@ -9,6 +9,9 @@ export default defineConfig({
   },
   test: {
     include: ["packages/*/test/**/*.test.ts", "apps/api/test/**/*.test.ts", "apps/web/test/**/*.test.ts", "prisma/**/*.test.ts"],
+    // The fault scenarios start several API processes each: they run after, one at a time
+    // (vitest.faults.config.ts), so that they do not starve each other of two cores.
+    exclude: ["**/node_modules/**", "apps/api/test/faults/**"],
     globalSetup: ["packages/core/test/support/global-setup.ts"],
     // Generous: PGlite compiles its WASM per database, slow when the two cores are busy.
     testTimeout: 60_000,

@@ -15,8 +15,9 @@ describe.skipIf(!postgresAvailable || !redisAvailable)("chaos soak: two replicas
   it("the storm happened: tasks flowed, agents were killed, pods scaled down and were lost, an API replica was killed", () => {
     // Throughput depends on the machine (two shared cores); the invariants below are what counts.
     expect(f.tasks).toBeGreaterThan(50);
-    expect(f.agentKills).toBeGreaterThan(2);
-    expect(f.manualScales).toBeGreaterThan(2);
+    expect(f.agentKills + f.manualScales).toBeGreaterThanOrEqual(7);
+    expect(f.agentKills).toBeGreaterThan(0);
+    expect(f.manualScales).toBeGreaterThan(0);
     expect(f.podsLost).toBeGreaterThan(0);
     expect(f.apiKilled).not.toBe("");
   });

@@ -29,8 +29,12 @@ interface Finished {
   id: string;
   status: string;
   startedAt: string | null;
+  acknowledgedAt: string | null;
   finishedAt: string | null;
 }
+
+/** The task with when its agent confirmed it began (beside the contract's Task operation). */
+const TASK_TIMES = `query TaskTimes($id: ID!) { task(id: $id) { id status startedAt acknowledgedAt finishedAt } }`;
 
 describe.skipIf(!postgresAvailable || !redisAvailable)("assignment events lost between two replicas: agents converge from their syncs", () => {
   const token = `lost-admin-${randomBytes(12).toString("hex")}`;
@@ -66,7 +70,7 @@ describe.skipIf(!postgresAvailable || !redisAvailable)("assignment events lost b
     );
     const deadline = Date.now() + 120_000;
     for (;;) {
-      tasks = await Promise.all(ids.map(async (id) => (await client.callAny(replicas, "Task", { id })).task as Finished));
+      tasks = await Promise.all(ids.map(async (id) => (await client.callAnyQuery(replicas, TASK_TIMES, { id })).task as Finished));
       if (tasks.every((t) => t.finishedAt !== null) || Date.now() > deadline) break;
       await sleep(500);
     }
@@ -96,12 +100,14 @@ describe.skipIf(!postgresAvailable || !redisAvailable)("assignment events lost b
     expect(violations).toEqual(NO_SLOT_VIOLATIONS);
   });
 
-  it("no task stayed running much longer than its work: at most about one heartbeat for a lost event", () => {
-    const overrun = tasks.map((t) => Date.parse(t.finishedAt!) - Date.parse(t.startedAt!) - WORK_MS);
-    const longest = Math.max(...overrun);
-    console.log(`lost-events: longest time running past its work ${longest} ms (heartbeat ${HEARTBEAT_MS} ms); median ${overrun.sort((a, b) => a - b)[overrun.length >> 1]} ms`);
-    // One heartbeat for the sync that carries a lost assignment, plus the reports' round trips on
-    // a loaded two-core machine.
-    expect(longest).toBeLessThan(HEARTBEAT_MS + 1500);
+  it("no task waited for its agent much longer than one heartbeat, lost event or not", () => {
+    const unworked = tasks.map((t) => Date.parse(t.acknowledgedAt!) - Date.parse(t.startedAt!)).sort((a, b) => a - b);
+    const overrun = tasks.map((t) => Date.parse(t.finishedAt!) - Date.parse(t.startedAt!) - WORK_MS).sort((a, b) => a - b);
+    console.log(
+      `lost-events: placed → agent started: longest ${unworked.at(-1)} ms, median ${unworked[unworked.length >> 1]} ms; running past its work: longest ${overrun.at(-1)} ms, median ${overrun[overrun.length >> 1]} ms (heartbeat ${HEARTBEAT_MS} ms)`,
+    );
+    // One heartbeat for the sync that carries a lost assignment, plus the report's round trip on a
+    // loaded two-core machine.
+    expect(unworked.at(-1)).toBeLessThan(HEARTBEAT_MS + 1500);
   });
 });

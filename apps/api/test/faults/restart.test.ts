@@ -16,7 +16,7 @@ import { killLocalPods, localPodPids } from "./support/local-pods.js";
 import { waitForReadyPods } from "./support/workload.js";
 
 const POOL = "restart";
-const HEARTBEAT_TIMEOUT_S = 6;
+const HEARTBEAT_TIMEOUT_S = 10;
 
 interface TaskView {
   id: string;

@@ -95,6 +95,8 @@ export interface AgentClientOptions {
   reconnect?: Backoff;
   /** Told why the subscription dropped before it reconnects. */
   onStreamError?: (error: unknown) => void;
+  /** A mutation not answered within this is abandoned (and retried by its caller). Default 15 s. */
+  requestTimeoutMs?: number;
 }
 
 export function graphqlEndpoint(apiUrl: string): string {
@@ -171,11 +173,12 @@ export class AgentClient {
   }
 
   private async mutate<T>(operationName: string, query: string, variables: Record<string, unknown>, field: string, signal?: AbortSignal): Promise<MutationResult<T>> {
+    const timeout = AbortSignal.timeout(this.options.requestTimeoutMs ?? 15_000);
     const response = await fetch(this.endpoint, {
       method: "POST",
       headers: this.headers("application/graphql-response+json, application/json"),
       body: JSON.stringify({ operationName, query, variables }),
-      signal,
+      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
     });
     const body = (await response.json().catch(() => undefined)) as { data?: Record<string, unknown> | null; errors?: { message: string }[] } | undefined;
     const result = body?.data?.[field] as ({ __typename: string; data?: T; message?: string; code?: string | null } | null | undefined);

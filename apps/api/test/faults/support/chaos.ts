@@ -147,29 +147,29 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosFigures> {
       }
     });
 
+    // The storm: a fixed, seeded sequence of actions spread over the run, so that every run of a
+    // seed does the same things whatever the machine's speed.
+    const actions: ("kill-agent" | "scale" | "kill-api" | "restart-api")[] = [];
+    for (let i = 0; i < Math.max(4, Math.round(opts.seconds / 5)); i++) actions.push(random() < 0.5 ? "kill-agent" : "scale");
+    const middle = actions.length >> 1;
+    actions.splice(middle, 0, "kill-api", "restart-api");
     const storm = (async () => {
-      let killedApi = false;
-      let restartAt = 0;
-      while (Date.now() < stormEnds) {
-        await sleep(800 + random() * 800);
-        const roll = random();
-        if (!killedApi && Date.now() - startedAt > (opts.seconds * 1000) / 2) {
-          killedApi = true;
+      for (const [i, action] of actions.entries()) {
+        await sleep(Math.max(0, startedAt + ((i + 1) * opts.seconds * 1000) / (actions.length + 1) - Date.now()));
+        if (action === "kill-api") {
           const victim = replicas[Math.floor(random() * 2)]!;
           await victim.kill9();
           figures.apiKilled = victim.name;
-          restartAt = Date.now() + 4000;
           log(`chaos: killed ${victim.name} with SIGKILL`);
-        } else if (restartAt && Date.now() >= restartAt) {
-          restartAt = 0;
+        } else if (action === "restart-api") {
           const dead = replicas.findIndex((r) => !r.alive());
           if (dead >= 0) replicas[dead] = await fleet.start(replicas[dead]!.name, env(replicas[dead]!.name));
           log("chaos: started the killed replica again");
-        } else if (roll < 0.45) {
-          const pods = kube.api.podsIn("default").filter((p) => p.status.phase === "Running" && !p.metadata.deletionTimestamp);
+        } else if (action === "kill-agent") {
+          const pods = kube.api.podsIn("default").filter((p) => p.status.phase === "Running" && !p.metadata.deletionTimestamp && !agents.kubelet.killed.has(p.metadata.name));
           const pod = pods[Math.floor(random() * pods.length)];
           if (pod && agents.kubelet.kill("default", pod.metadata.name)) figures.agentKills!++;
-        } else if (roll < 0.75) {
+        } else {
           await client.callAny(live(), "ScalePool", { name: POOL, pods: 1 + Math.floor(random() * 3) }, "scalePool").then(
             () => figures.manualScales!++,
             () => {},

@@ -61,7 +61,7 @@ export function readmeReplicaEnv(name: string, e: { dir: string; token: string; 
     BERTH_DATA_DIR: join(e.dir, "data"),
     DATABASE_POOL_SIZE: "6",
     RECONCILE_SCHEDULE: "* * * * * *",
-    HEARTBEAT_TIMEOUT_SECONDS: "10",
+    HEARTBEAT_TIMEOUT_SECONDS: "20",
     AGENT_HEARTBEAT_SECONDS: "1",
     ...e.extra,
   };

@@ -85,6 +85,30 @@ export class Client {
     throw last ?? new Error(`${name}: no endpoint answered within ${withinMs} ms`);
   }
 
+  /** Like callAny, for a query of the test's own (not one of the contract's). */
+  async callAnyQuery(endpoints: Endpoint[], query: string, variables: Record<string, unknown> = {}): Promise<Loose> {
+    const deadline = Date.now() + 20_000;
+    let last: unknown;
+    for (let i = 0; Date.now() < deadline; i++) {
+      const endpoint = endpoints[i % endpoints.length]!;
+      try {
+        const response = await fetch(`${endpoint.url}/graphql`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${this.token}` },
+          body: JSON.stringify({ query, variables }),
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
+        const body = (await response.json()) as { data?: Loose; errors?: { message: string }[] };
+        if (body.errors?.length) throw new Error(body.errors.map((e) => e.message).join("; "));
+        return body.data;
+      } catch (error) {
+        last = error;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    throw last ?? new Error("no endpoint answered within 20 s");
+  }
+
   private async send(endpoint: Endpoint, name: string, variables: Record<string, unknown>, field?: string): Promise<Loose> {
     let response: Response;
     try {
