@@ -1,9 +1,12 @@
 import type { BerthConfig } from "@berth/core/cluster";
 import { openDatabase, type Database, type DatabaseConfig, type PrismaClient } from "@berth/core/db";
 import { createMemoryEventBus, createRedisEventBus, type EventBus } from "@berth/core/events";
+import { countPools } from "@berth/core/pools";
 import { ensureBootstrapAdminToken } from "@berth/core/tokens";
 import { Redis } from "ioredis";
 import { openDomain, type DomainOptions, type DomainServices } from "./domain.js";
+import { createRequestBudget, type RequestBudget } from "./policy/budget.js";
+import { createListSizes, type ListSizes } from "./policy/list-sizes.js";
 
 /** Redis did not answer at start-up; `reason` is one line for a person. */
 export class RedisUnavailableError extends Error {
@@ -26,6 +29,10 @@ export interface Services extends DomainServices {
   redis: Redis | null;
   /** Checks behind /readyz, by name; each throws when its dependency does not answer. */
   readiness: Map<string, () => Promise<void>>;
+  /** Requests per minute per token and per address (shared through Redis when there is one). */
+  budget: RequestBudget;
+  /** What unbounded lists return, for their query cost. */
+  listSizes: ListSizes;
   /** The secret of an admin token generated at this start, to print once; null otherwise. */
   bootstrapToken: string | null;
   /** Registers a release step; `close()` runs them in reverse order of registration. */
@@ -126,6 +133,8 @@ export async function createServices(config: BerthConfig, options: CreateService
 
     return {
       ...domain,
+      budget: createRequestBudget(config, redis),
+      listSizes: createListSizes(() => countPools(domain.core)),
       config,
       db,
       prisma: db.prisma,

@@ -58,7 +58,7 @@ export const PoolRef = builder.objectRef<PoolSummary>("Pool").implement({
     idleSlots: t.int({ resolve: (s) => s.idleSlots }),
     totalSlots: t.int({ resolve: (s) => s.totalSlots }),
     pendingTasks: t.int({ resolve: (s) => s.pendingTasks }),
-    conditions: t.field({ type: [Condition], resolve: (s) => s.conditions }),
+    conditions: t.field({ type: [Condition], complexity: { field: 1, multiplier: 3 }, resolve: (s) => s.conditions }),
     createdAt: t.field({ type: "DateTime", resolve: (s) => s.pool.createdAt }),
     pods: t.field({
       type: [PodRef],
@@ -126,7 +126,12 @@ const ScaleResultRef = builder.objectRef<ScaleResult>("ScaleResult").implement({
 });
 
 builder.queryFields((t) => ({
-  pools: t.field({ type: [PoolRef], resolve: (_r, _a, ctx) => listPools(ctx.services.core) }),
+  pools: t.field({
+    type: [PoolRef],
+    // Priced by what it returns (every pool, summarised): a list of 30 pools costs 30 times one.
+    complexity: (_args, ctx) => ({ field: 10, multiplier: Math.max(ctx.services.listSizes.pools, 10) }),
+    resolve: (_r, _a, ctx) => listPools(ctx.services.core),
+  }),
   pool: t.field({
     type: PoolRef,
     nullable: true,

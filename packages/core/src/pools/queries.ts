@@ -133,6 +133,11 @@ export async function summarizePools(ctx: CoreContext, pools: Pool[], options: {
   });
 }
 
+/** How many pools exist: what a list of all pools costs to produce. */
+export async function countPools(ctx: CoreContext): Promise<number> {
+  return ctx.prisma.pool.count();
+}
+
 export async function listPools(ctx: CoreContext): Promise<PoolSummary[]> {
   return summarizePools(ctx, await ctx.prisma.pool.findMany({ orderBy: { name: "asc" } }));
 }
