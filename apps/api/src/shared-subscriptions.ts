@@ -2,6 +2,7 @@ import { createSubscriptionQueue } from "@berth/core/events";
 import { GraphQLError, print, type DocumentNode, type ExecutionResult } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import type { BerthContext } from "./context.js";
+import { exposeExpectedErrors } from "./errors.js";
 
 type Results = AsyncIterableIterator<ExecutionResult> & { return?: () => Promise<IteratorResult<ExecutionResult>> };
 
@@ -45,9 +46,12 @@ export function sharedSubscriptions(): Plugin<BerthContext> {
     void (async () => {
       try {
         for await (const result of source) for (const subscriber of stream.subscribers) subscriber.push(result);
-      } catch {
-        // What failed is the event source itself; like any unexpected error, it is not detailed to clients.
-        for (const subscriber of stream.subscribers) subscriber.push({ errors: [new GraphQLError("Unexpected error.")] });
+      } catch (error) {
+        // An expected error (an agent's assignments of another pool's pod) keeps its message and
+        // code; anything else is masked, as yoga masks it.
+        const shown = exposeExpectedErrors(error, "Unexpected error.");
+        const reported = shown instanceof GraphQLError ? shown : new GraphQLError("Unexpected error.");
+        for (const subscriber of stream.subscribers) subscriber.push({ errors: [reported] });
       } finally {
         if (streams.get(key) === stream) streams.delete(key);
         for (const subscriber of [...stream.subscribers]) void subscriber.return?.();

@@ -62,7 +62,8 @@ describe.each(backends)("authentication and API tokens (%s)", (backend) => {
 
   it("me tells who a token is; any role may ask", async () => {
     expect((await api.gql(ME)).data.me).toMatchObject({ name: "bootstrap", role: "admin" });
-    const agent = await api.tokenFor("agent", { name: "agent-7" });
+    await api.services.pools.createPool({ name: "agents", minPods: 0, maxPods: 1, autoscale: false }).catch(() => {});
+    const agent = await api.tokenFor("agent", { name: "agent-7", pool: "agents" });
     expect((await api.gql(ME, undefined, agent)).data.me).toMatchObject({ name: "agent-7", role: "agent" });
   });
 
@@ -76,13 +77,15 @@ describe.each(backends)("authentication and API tokens (%s)", (backend) => {
   });
 
   it("an agent token may not read what people read (FORBIDDEN)", async () => {
-    const agent = await api.tokenFor("agent");
+    await api.services.pools.createPool({ name: "agents", minPods: 0, maxPods: 1, autoscale: false }).catch(() => {});
+    const agent = await api.tokenFor("agent", { pool: "agents" });
     const res = await api.gql("{ cluster { mode } }", undefined, agent);
     expect(res.errors?.[0]).toMatchObject({ message: "agent tokens may not use Query.cluster", extensions: { code: "FORBIDDEN" } });
   });
 
   it.each(["viewer", "operator", "agent"] as const)("a %s token cannot create tokens: FORBIDDEN, and no token is stored", async (role) => {
-    const token = await api.tokenFor(role);
+    await api.services.pools.createPool({ name: "agents", minPods: 0, maxPods: 1, autoscale: false }).catch(() => {});
+    const token = await api.tokenFor(role, role === "agent" ? { pool: "agents" } : {});
     const before = await tokenCount();
     const res = await api.gql(CREATE, { name: "sneaky", role: "admin" }, token);
     expect(res.data).toBeNull();

@@ -60,7 +60,8 @@ describe("PUT /files/<key>: streamed uploads", () => {
     expect(missing.headers.get("www-authenticate")).toBe("Bearer");
     expect((await put("/files/denied.txt", "x", "not-a-token-that-anyone-issued")).status).toBe(401);
     expect((await put("/files/denied.txt", "x", await api.tokenFor("viewer"))).status).toBe(403);
-    expect((await put("/files/denied.txt", "x", await api.tokenFor("agent"))).status).toBe(403);
+    await api.services.pools.createPool({ name: "uploads", minPods: 0, maxPods: 1, autoscale: false });
+    expect((await put("/files/denied.txt", "x", await api.tokenFor("agent", { pool: "uploads" }))).status).toBe(403);
     expect(await api.services.storage.exists("denied.txt")).toBe(false);
   });
 

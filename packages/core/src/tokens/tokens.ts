@@ -1,5 +1,5 @@
 import type { ApiRole, PrismaClient } from "../db/index.js";
-import { ApiTokenNotFoundError, InvalidTokenNameError, InvalidTokenRoleError, TokenPoolNotAllowedError, TokenPoolNotFoundError } from "./errors.js";
+import { AgentTokenPoolRequiredError, AgentTokenWithoutPoolError, ApiTokenNotFoundError, InvalidTokenNameError, InvalidTokenRoleError, TokenPoolNotAllowedError, TokenPoolNotFoundError } from "./errors.js";
 import { generateTokenSecret, hashToken, tokenPrefix } from "./secret.js";
 
 export const API_ROLES: readonly ApiRole[] = ["admin", "operator", "viewer", "agent"];
@@ -96,6 +96,7 @@ export async function createApiToken(prisma: PrismaClient, input: CreateApiToken
   const name = parseTokenName(input.name);
   const role = parseApiRole(input.role);
   if ((input.poolId || input.pool) && role !== "agent") throw new TokenPoolNotAllowedError(role);
+  if (role === "agent" && !input.poolId && !input.pool) throw new AgentTokenPoolRequiredError();
   const poolId = await resolvePoolId(prisma, input);
   const token = generateTokenSecret();
   const row = await prisma.apiToken.create({
@@ -126,6 +127,16 @@ export async function verifyApiToken(prisma: PrismaClient, token: string, option
     });
   }
   return { id: row.id, name: row.name, role: row.role, poolId: row.poolId };
+}
+
+/**
+ * The pool a verified token may act in as an agent: its own pool for agent tokens (one without a
+ * pool, from before pools were required, is refused), null (any pool) for admins.
+ */
+export function agentScope(auth: VerifiedApiToken | null): { poolId: string | null } {
+  if (auth?.role !== "agent") return { poolId: null };
+  if (!auth.poolId) throw new AgentTokenWithoutPoolError(auth.id);
+  return { poolId: auth.poolId };
 }
 
 /** Revokes a token at once; revoking it again changes nothing. */
