@@ -22,7 +22,8 @@ function declaredLength(request: Request): number | undefined {
  * into `storage.saveStream`, so memory stays flat whatever the size (GraphQL multipart uploads
  * go through a parsed form instead). Replaces an object already under the key.
  * 401 without a valid token, 403 for other roles, 400 for a key storage refuses,
- * 413 past the upload limit (a declared length over it is refused before reading).
+ * 413 past the upload limit (a declared length over it is refused before reading). The
+ * request's Content-Type is ignored: a file's type is that of its name.
  */
 export function uploadRoute(services: Services): (request: Request) => Promise<Response> {
   return async (request) => {
@@ -38,7 +39,8 @@ export function uploadRoute(services: Services): (request: Request) => Promise<R
       const size = declaredLength(request);
       if (size !== undefined && size > storage.maxUploadBytes) throw new UploadTooLargeError(key, storage.maxUploadBytes);
       body = request.body ? Readable.from(chunksOf(request.body)) : Readable.from([]);
-      const saved = await storage.saveStream(body, key, request.headers.get("content-type") ?? undefined, size);
+      // The content type comes from the key's name (storage derives it), never from the uploader.
+      const saved = await storage.saveStream(body, key, undefined, size);
       return new Response(JSON.stringify(saved), { status: 200, headers: { "content-type": "application/json" } });
     } catch (error) {
       // Stops reading; the server discards what is left of the body once the answer is sent.
