@@ -1,6 +1,6 @@
 import { registry } from "@berth/core/metrics";
 import { timingSafeEqual } from "node:crypto";
-import { createServer } from "node:http";
+import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Plugin } from "graphql-yoga";
 import type { Services } from "./services.js";
@@ -12,8 +12,8 @@ export interface ServerFetch {
 
 /** Routes other capabilities add beside /graphql. Each gets the request and answers it. */
 export interface HttpRoutes {
-  /** `/files/<key>?...`: presigned downloads of the local storage backend. */
-  files?: (request: Request, fetch: ServerFetch) => Promise<Response> | Response;
+  /** `/files/<key>?...`: share-link downloads, and streamed uploads (PUT). */
+  files?: (request: Request, fetch: ServerFetch, serverContext?: { req?: IncomingMessage }) => Promise<Response> | Response;
 }
 
 const READINESS_TIMEOUT_MS = 2_000;
@@ -72,7 +72,7 @@ export async function checkReadiness(services: Services): Promise<{ ready: boole
  */
 export function httpRoutes(services: Services, routes: HttpRoutes = {}): Plugin {
   return {
-    async onRequest({ request, url, endResponse, fetchAPI }) {
+    async onRequest({ request, url, endResponse, fetchAPI, serverContext }) {
       const { pathname } = url;
       if (pathname === "/healthz") {
         endResponse(new fetchAPI.Response("ok", { headers: { "content-type": "text/plain" } }));
@@ -87,7 +87,7 @@ export function httpRoutes(services: Services, routes: HttpRoutes = {}): Plugin 
       } else if (pathname === "/metrics") {
         endResponse(await metricsResponse(request, { token: services.config.api.metricsToken, open: false }, fetchAPI.Response));
       } else if (pathname.startsWith("/files/") && routes.files) {
-        endResponse(await routes.files(request, fetchAPI));
+        endResponse(await routes.files(request, fetchAPI, serverContext as { req?: IncomingMessage } | undefined));
       }
     },
   };

@@ -56,7 +56,7 @@ export function createBerthYoga(services: Services, options: BerthYogaOptions = 
       // JSON requests are preflighted by browsers and pass, so scripts need nothing extra.
       useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
       ...apiPolicy(services),
-      sharedSubscriptions(),
+      sharedSubscriptions({ queueLimit: api.subscriptionQueueLimit }),
       ...(options.plugins ?? []),
     ],
   });

@@ -1,4 +1,4 @@
-export type { Assignment, BerthEvents, Channel, CronRunUpdated, EventBus, EventOf, PoolChanged, SlotChanged } from "./types.js";
+export type { Assignment, BerthEvents, TokenRevoked, Channel, CronRunUpdated, EventBus, EventOf, PoolChanged, SlotChanged } from "./types.js";
 export { createMemoryEventBus } from "./memory.js";
 export { createRedisEventBus, type RedisEventBus, type RedisEventBusOptions } from "./redis.js";
-export { createSubscriptionQueue } from "./queue.js";
+export { createSubscriptionQueue, DEFAULT_QUEUE_LIMIT, SubscriptionOverflowError, type SubscriptionQueueOptions } from "./queue.js";

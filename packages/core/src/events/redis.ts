@@ -10,6 +10,8 @@ export type RedisEventBusOptions = (
 ) & {
   /** Namespace of the bus's channels in Redis, e.g. "berth:events:". */
   prefix: string;
+  /** Events kept for each local subscriber that reads slower than they come (see createSubscriptionQueue). */
+  queueLimit?: number;
 };
 
 export interface RedisEventBus extends EventBus {
@@ -91,7 +93,7 @@ export function createRedisEventBus(options: RedisEventBusOptions): RedisEventBu
           if (subscriber.status !== "end") track(subscriber.unsubscribe(prefix + channel));
         }
         // An already-aborted signal is handled below, once `queue` exists for the callback above.
-      }, signal?.aborted ? undefined : signal);
+      }, { signal: signal?.aborted ? undefined : signal, limit: options.queueLimit });
       set.add(queue as Subscriber);
       if (signal?.aborted) void queue.return!();
       return queue;

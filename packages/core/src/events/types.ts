@@ -35,12 +35,19 @@ export interface CronRunUpdated {
   durationMs: number | null;
 }
 
+/** A token was revoked: every replica ends what it still serves for it (open subscriptions). */
+export interface TokenRevoked {
+  tokenId: string;
+  at: string;
+}
+
 /** One typed event map for everything live: channel name → payload. */
 export interface BerthEvents {
   [channel: `slot:${string}`]: SlotChanged;
   [channel: `assignment:${string}`]: Assignment;
   pool: PoolChanged;
   cronRun: CronRunUpdated;
+  tokenRevoked: TokenRevoked;
 }
 
 export type Channel = keyof BerthEvents & string;
@@ -52,7 +59,9 @@ export type EventOf<C extends string> = C extends `slot:${string}`
       ? PoolChanged
       : C extends "cronRun"
         ? CronRunUpdated
-        : never;
+        : C extends "tokenRevoked"
+          ? TokenRevoked
+          : never;
 
 /**
  * Publish/subscribe for live changes. `memory` serves one process; `redis` fans out to every

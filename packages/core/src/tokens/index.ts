@@ -6,6 +6,7 @@ export {
   parseApiRole,
   parseTokenName,
   revokeApiToken,
+  activeTokenIds,
   agentScope,
   verifyApiToken,
   type ApiTokenRecord,

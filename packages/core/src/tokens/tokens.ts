@@ -1,4 +1,5 @@
 import type { ApiRole, PrismaClient } from "../db/index.js";
+import type { EventBus } from "../events/index.js";
 import { AgentTokenPoolRequiredError, AgentTokenWithoutPoolError, ApiTokenNotFoundError, InvalidTokenNameError, InvalidTokenRoleError, TokenPoolNotAllowedError, TokenPoolNotFoundError } from "./errors.js";
 import { generateTokenSecret, hashToken, tokenPrefix } from "./secret.js";
 
@@ -139,13 +140,26 @@ export function agentScope(auth: VerifiedApiToken | null): { poolId: string | nu
   return { poolId: auth.poolId };
 }
 
-/** Revokes a token at once; revoking it again changes nothing. */
-export async function revokeApiToken(prisma: PrismaClient, id: string, options: { now?: Date } = {}): Promise<ApiTokenRecord> {
+/**
+ * Revokes a token at once; revoking it again changes nothing. With `events`, every replica is
+ * told, so that what it still serves the token (open subscriptions) ends now rather than at its
+ * next periodic check.
+ */
+export async function revokeApiToken(prisma: PrismaClient, id: string, options: { now?: Date; events?: EventBus } = {}): Promise<ApiTokenRecord> {
   if (!UUID.test(id)) throw new ApiTokenNotFoundError(id);
-  await prisma.apiToken.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: options.now ?? new Date() } });
+  const now = options.now ?? new Date();
+  await prisma.apiToken.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: now } });
   const row = await prisma.apiToken.findUnique({ where: { id }, select });
   if (!row) throw new ApiTokenNotFoundError(id);
+  if (row.revokedAt) await options.events?.publish("tokenRevoked", { tokenId: id, at: row.revokedAt.toISOString() });
   return toRecord(row);
+}
+
+/** Which of these token ids are still valid (not revoked, not deleted): one query, for periodic re-verification. */
+export async function activeTokenIds(prisma: PrismaClient, ids: readonly string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await prisma.apiToken.findMany({ where: { id: { in: [...ids] }, revokedAt: null }, select: { id: true } });
+  return new Set(rows.map((r) => r.id));
 }
 
 export async function listApiTokens(prisma: PrismaClient, options: { includeRevoked?: boolean } = {}): Promise<ApiTokenRecord[]> {
