@@ -1,3 +1,5 @@
+import { eventsDropped } from "./metrics.js";
+
 /** A subscriber fell `limit` events behind: what it missed is gone, and it must read the state again. */
 export class SubscriptionOverflowError extends Error {
   constructor(readonly limit: number) {
@@ -45,6 +47,8 @@ export function createSubscriptionQueue<T>(
     for (const resolve of waiting.splice(0)) resolve({ value: undefined, done: true });
   };
   const overflow = () => {
+    // The event that did not fit, and every one the reader had not taken.
+    eventsDropped.inc({ reason: "subscriber_overflow" }, buffered.length + 1);
     buffered.length = 0;
     if (overflowed) buffered.push(overflowed(limit));
     else failure = new SubscriptionOverflowError(limit);
