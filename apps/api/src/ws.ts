@@ -60,7 +60,7 @@ export function attachWebSocket(server: Server, yoga: BerthYoga, services: Servi
         });
         const contextValue = await contextFactory();
         if (!contextValue.auth) return [unauthenticated(contextValue.tokenRejected)];
-        const retryAfter = await services.budget.spend(contextValue.auth.id);
+        const retryAfter = await services.budget.spend(contextValue.auth);
         if (retryAfter !== null) return [rateLimited(retryAfter)];
         let document;
         try {

@@ -166,6 +166,15 @@ describe("request budgets", () => {
     expect((await api.fetch("/graphql", json(b, { query: "{ me { name } }" }))).status).toBe(200);
   });
 
+  it("an agent token, shared by every pod of its pool, has RATE_LIMIT_PER_MINUTE per 50 pods the pool may have", async () => {
+    await api.services.pools.createPool({ name: "wide", minPods: 0, maxPods: 120, autoscale: false });
+    const agent = await api.tokenFor("agent", { name: "wide agents", pool: "wide" });
+    const statuses = [];
+    for (let i = 0; i < 17; i++) statuses.push((await api.fetch("/graphql", json(agent, { query: "{ me { name } }" }))).status);
+    // 120 pods: three budgets of 5.
+    expect(statuses).toEqual([...Array(15).fill(200), 429, 429]);
+  });
+
   it("wrong and missing tokens spend the client address's budget (how sign-in attempts are limited)", async () => {
     const statuses = [];
     for (let i = 0; i < 5; i++) statuses.push((await api.fetch("/graphql", json(i % 2 ? null : `berth_guess${i}-aaaaaaaaaaaaaaaaaaaaa`, { query: "{ me { name } }" }))).status);

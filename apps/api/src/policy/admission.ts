@@ -23,7 +23,7 @@ export function clientAddress(req: IncomingMessage | undefined): string {
 export async function admit(services: Pick<Services, "prisma" | "budget">, authorization: string | null | undefined, address: string): Promise<Admission> {
   const token = bearerToken(authorization);
   const auth = token ? await verifyApiToken(services.prisma, token) : null;
-  const retryAfter = auth ? await services.budget.spend(auth.id) : await services.budget.spendFailure(address);
+  const retryAfter = auth ? await services.budget.spend(auth) : await services.budget.spendFailure(address);
   if (retryAfter !== null) return { admitted: false, status: 429, error: rateLimited(retryAfter), headers: { "retry-after": String(retryAfter) } };
   if (!auth) {
     return { admitted: false, status: 401, error: unauthenticated(typeof authorization === "string" && authorization.length > 0), headers: { "www-authenticate": "Bearer" } };

@@ -1,4 +1,5 @@
 import type { BerthConfig } from "@berth/core/cluster";
+import type { VerifiedApiToken } from "@berth/core/tokens";
 import type { Redis } from "ioredis";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 
@@ -12,12 +13,15 @@ export type Spent = number | null;
  */
 export interface RequestBudget {
   /** A request by a verified token. */
-  spend(tokenId: string): Promise<Spent>;
+  spend(auth: Pick<VerifiedApiToken, "id" | "role" | "poolId">): Promise<Spent>;
   /** A request from `address` that had no valid token. */
   spendFailure(address: string): Promise<Spent>;
 }
 
 const WINDOW_SECONDS = 60;
+/** An agent token serves every pod of its pool: its budget is RATE_LIMIT_PER_MINUTE per this many pods the pool may have. */
+export const PODS_PER_AGENT_BUDGET = 50;
+const POOL_SIZE_TTL_MS = 30_000;
 
 function limiter(points: number, keyPrefix: string, redis: Redis | null): RateLimiterAbstract {
   const memory = new RateLimiterMemory({ points, duration: WINDOW_SECONDS, keyPrefix });
@@ -36,12 +40,30 @@ async function spendFrom(limiterOf: RateLimiterAbstract, key: string): Promise<S
   }
 }
 
-export function createRequestBudget(config: BerthConfig, redis: Redis | null): RequestBudget {
+/**
+ * `maxPodsOf` tells how many pods an agent token's pool may have; it is asked at most every 30 s
+ * per pool.
+ */
+export function createRequestBudget(config: BerthConfig, redis: Redis | null, maxPodsOf: (poolId: string) => Promise<number> = async () => 0): RequestBudget {
   const prefix = `${config.redisPrefix}budget:`;
-  const tokens = limiter(config.api.rateLimitPerMinute, `${prefix}token`, redis);
+  const perMinute = config.api.rateLimitPerMinute;
   const addresses = limiter(config.api.rateLimitUnauthenticatedPerMinute, `${prefix}address`, redis);
+  // One limiter per budget size: people's and services' tokens, and agent tokens by their pool's size.
+  const limiters = new Map<number, RateLimiterAbstract>();
+  const limiterOf = (shares: number) => {
+    let found = limiters.get(shares);
+    if (!found) limiters.set(shares, (found = limiter(perMinute * shares, `${prefix}token:${shares}`, redis)));
+    return found;
+  };
+  const poolSizes = new Map<string, { maxPods: number; at: number }>();
+  const sharesOf = async (auth: Pick<VerifiedApiToken, "role" | "poolId">) => {
+    if (auth.role !== "agent" || !auth.poolId) return 1;
+    let size = poolSizes.get(auth.poolId);
+    if (!size || Date.now() - size.at > POOL_SIZE_TTL_MS) poolSizes.set(auth.poolId, (size = { maxPods: await maxPodsOf(auth.poolId).catch(() => 0), at: Date.now() }));
+    return Math.max(1, Math.ceil(size.maxPods / PODS_PER_AGENT_BUDGET));
+  };
   return {
-    spend: (tokenId) => spendFrom(tokens, tokenId),
+    spend: async (auth) => spendFrom(limiterOf(await sharesOf(auth)), auth.id),
     spendFailure: (address) => spendFrom(addresses, address),
   };
 }
