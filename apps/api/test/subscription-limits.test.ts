@@ -1,7 +1,7 @@
 // Subscriptions are bounded: per token, per WebSocket connection, and per subscriber queue; a
 // reader that falls behind is closed with a reason, and memory does not grow with hostile clients.
 import { mkdtemp, rm } from "node:fs/promises";
-import { request, type ClientRequest, type IncomingMessage } from "node:http";
+import { Agent, request, type ClientRequest, type IncomingMessage } from "node:http";
 import { tmpdir } from "node:os";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
@@ -42,11 +42,15 @@ interface RawSse {
   response: Promise<IncomingMessage>;
 }
 
+// A connection per subscription, none kept alive: reusing a socket the server is closing would be a client-side race.
+const noKeepAlive = new Agent({ keepAlive: false, maxSockets: Infinity });
+
 /** An SSE subscription over a plain socket, so a test can stop reading it (a paused reader). */
 function rawSubscribe(url: string, token: string, query: string, variables: Record<string, unknown>): RawSse {
   const body = JSON.stringify({ query, variables });
   const req = request(`${url}/graphql`, {
     method: "POST",
+    agent: noKeepAlive,
     headers: { "content-type": "application/json", accept: "text/event-stream", authorization: `Bearer ${token}`, "content-length": Buffer.byteLength(body) },
   });
   const response = new Promise<IncomingMessage>((resolve, reject) => {
