@@ -20,6 +20,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   storage: () => import("./storage.js"),
   chaos: () => import("./chaos.js"),
   "two-replicas": () => import("./two-replicas.js"),
+  "api-reads": () => import("./api-reads.js"),
 };
 
 /** The whole set must end within this; past it, what ran is written and the rest is reported as not run. */

@@ -40,7 +40,16 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
   try {
     await seedPool(database.db.prisma, { name: POOL, pods: 1 });
     const { token: viewer } = await createApiToken(database.db.prisma, { name: "bench-viewer", role: "viewer" });
-    const env = { BERTH_ADMIN_TOKEN: adminToken, BERTH_DATA_DIR: dataDir, BERTH_DEMO_POOL: "false", DATABASE_URL: database.url, DATABASE_POOL_SIZE: "10" };
+    const env = {
+      BERTH_ADMIN_TOKEN: adminToken,
+      BERTH_DATA_DIR: dataDir,
+      BERTH_DEMO_POOL: "false",
+      DATABASE_URL: database.url,
+      DATABASE_POOL_SIZE: "10",
+      // One viewer token holds every subscription of the benchmark.
+      MAX_SUBSCRIPTIONS_PER_TOKEN: String(subscriberCount + 10),
+      RATE_LIMIT_PER_MINUTE: "1000000",
+    };
     const client = started(startChild(new URL("./support/fanout-client.ts", import.meta.url)));
     await client.next("ready", START_TIMEOUT_MS);
     const measure = async (apiUrl: string) =>

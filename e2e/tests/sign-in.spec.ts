@@ -36,3 +36,14 @@ test("the admin token signs in, shows the role, and signs out", async ({ page, c
   await page.goto("/pools");
   await expect(page).toHaveURL(/\/sign-in/);
 });
+
+test("a crafted next= cannot send the browser to another site after sign-in", async ({ page }) => {
+  for (const next of ["/%09/evil.example/x", "/.%2F%2Fevil.example"]) {
+    await page.context().clearCookies();
+    await page.goto(`/sign-in?next=${next}`);
+    await page.getByLabel("API token").fill(ADMIN_TOKEN);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page).toHaveURL(/\/pools$/);
+    expect(new URL(page.url()).host).not.toContain("evil.example");
+  }
+});

@@ -8,6 +8,12 @@ export function unauthenticated(tokenRejected: boolean): GraphQLError {
   );
 }
 
+export function rateLimited(retryAfterSeconds: number): GraphQLError {
+  return new GraphQLError(`too many requests: this client's budget for the minute is spent; try again in ${retryAfterSeconds} s`, {
+    extensions: { code: "RATE_LIMITED", retryAfter: retryAfterSeconds },
+  });
+}
+
 export function forbidden(role: string, typeName: string, fieldName: string): GraphQLError {
   return new GraphQLError(`${role} tokens may not use ${typeName}.${fieldName}`, { extensions: { code: "FORBIDDEN" } });
 }
@@ -18,4 +24,12 @@ export function invalidInput(issues: readonly { message: string; path?: readonly
     return path ? `${path}: ${issue.message}` : issue.message;
   };
   return new GraphQLError(`invalid input: ${issues.map(describe).join("; ")}`, { extensions: { code: "BAD_USER_INPUT" } });
+}
+
+/** A GraphQL error as an HTTP response of its own, for requests refused before any GraphQL work. */
+export function errorResponse(error: GraphQLError, status: number, headers: Record<string, string> = {}, ResponseClass: typeof Response = Response): Response {
+  return new ResponseClass(JSON.stringify({ errors: [{ message: error.message, extensions: error.extensions }] }), {
+    status,
+    headers: { "content-type": "application/json; charset=utf-8", ...headers },
+  });
 }

@@ -101,6 +101,9 @@ export function exposeExpectedErrors(error: unknown, message: string): Error {
     }
     return new GraphQLError(original.message, { nodes: error.nodes, path: error.path, extensions: { code: CODES[kind] } });
   }
+  // Thrown while a subscription streams (an agent's assignments of a pod it may not serve):
+  // not wrapped by graphql-js, and as expected as the same error at subscribe.
+  if (!(error instanceof GraphQLError) && error instanceof Error && kind) return new GraphQLError(error.message, { extensions: { code: CODES[kind] } });
   if (error instanceof GraphQLError && !original) return error;
   return maskError(error, message);
 }

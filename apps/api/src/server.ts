@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ensureDemoPool, type DomainOptions } from "./domain.js";
+import { listenForMetrics } from "./http.js";
 import { createServices, RedisUnavailableError, type Services } from "./services.js";
 import { attachWebSocket } from "./ws.js";
 import { createBerthYoga, type BerthYogaOptions } from "./yoga.js";
@@ -14,6 +15,8 @@ const SHUTDOWN_GRACE_MS = 10_000;
 
 export interface StartedServer {
   url: string;
+  /** The METRICS_PORT listener's URL, when one was asked for. */
+  metricsUrl?: string;
   services: Services;
   close(): Promise<void>;
 }
@@ -22,6 +25,8 @@ export interface StartServerOptions extends BerthYogaOptions, DomainOptions {
   database?: DatabaseConfig;
   /** Overrides `config.api.port` (0 picks a free port). */
   port?: number;
+  /** Overrides `config.api.metricsPort` (0 picks a free port). */
+  metricsPort?: number;
 }
 
 /** Opens the services and listens; `close()` stops accepting, drains, then releases everything. */
@@ -42,6 +47,17 @@ export async function startServer(config: BerthConfig, options: StartServerOptio
     await services.close();
     throw error;
   }
+  const metricsPort = options.metricsPort ?? config.api.metricsPort;
+  let metrics: Awaited<ReturnType<typeof listenForMetrics>> | undefined;
+  if (metricsPort !== undefined) {
+    try {
+      metrics = await listenForMetrics(config.api.host, metricsPort, config.api.metricsToken);
+    } catch (error) {
+      server.close();
+      await services.close();
+      throw error;
+    }
+  }
   const address = server.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
 
@@ -57,10 +73,11 @@ export async function startServer(config: BerthConfig, options: StartServerOptio
       await drained;
       clearTimeout(timer);
       await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await metrics?.close();
       await services.close();
     })());
 
-  return { url: `http://${host}:${address.port}`, services, close };
+  return { url: `http://${host}:${address.port}`, metricsUrl: metrics ? `http://${host}:${metrics.port}` : undefined, services, close };
 }
 
 /** Start-up failures that are the operator's to fix: one line, no stack. */

@@ -1,9 +1,13 @@
 import type { BerthConfig } from "@berth/core/cluster";
 import { openDatabase, type Database, type DatabaseConfig, type PrismaClient } from "@berth/core/db";
 import { createMemoryEventBus, createRedisEventBus, type EventBus } from "@berth/core/events";
+import { countPools, poolsById } from "@berth/core/pools";
 import { ensureBootstrapAdminToken } from "@berth/core/tokens";
 import { Redis } from "ioredis";
 import { openDomain, type Background, type DomainOptions, type DomainServices } from "./domain.js";
+import { createRequestBudget, type RequestBudget } from "./policy/budget.js";
+import { createListSizes, type ListSizes } from "./policy/list-sizes.js";
+import { LiveSubscriptions } from "./policy/subscriptions.js";
 
 /** Redis did not answer at start-up; `reason` is one line for a person. */
 export class RedisUnavailableError extends Error {
@@ -26,6 +30,12 @@ export interface Services extends DomainServices, Background {
   redis: Redis | null;
   /** Checks behind /readyz, by name; each throws when its dependency does not answer. */
   readiness: Map<string, () => Promise<void>>;
+  /** Requests per minute per token and per address (shared through Redis when there is one). */
+  budget: RequestBudget;
+  /** What unbounded lists return, for their query cost. */
+  listSizes: ListSizes;
+  /** Open subscriptions and WebSocket connections by token: capped, and ended when their token is revoked. */
+  subscriptions: LiveSubscriptions;
   /** The secret of an admin token generated at this start, to print once; null otherwise. */
   bootstrapToken: string | null;
   /** Registers a release step; `close()` runs them in reverse order of registration. */
@@ -77,8 +87,9 @@ async function connectRedis(url: string): Promise<Redis> {
 
 /** In-process without Redis; over Redis pub/sub with it, so every replica sees every event. */
 function openEventBus(config: BerthConfig): EventBus {
-  if (!config.redisUrl) return createMemoryEventBus();
-  return createRedisEventBus({ url: config.redisUrl, prefix: `${config.redisPrefix}events:` });
+  const queueLimit = config.api.subscriptionQueueLimit;
+  if (!config.redisUrl) return createMemoryEventBus({ queueLimit });
+  return createRedisEventBus({ url: config.redisUrl, prefix: `${config.redisPrefix}events:`, queueLimit });
 }
 
 /**
@@ -123,9 +134,15 @@ export async function createServices(config: BerthConfig, options: CreateService
       releases.push(release);
     };
     const domain = await openDomain({ config, prisma: db.prisma, events, redis, onClose }, options);
+    const subscriptions = new LiveSubscriptions(domain.core, events, config.api);
+    subscriptions.start();
+    releases.push(() => subscriptions.close());
 
     return {
       ...domain,
+      budget: createRequestBudget(config, redis, async (poolId) => (await poolsById(domain.core, [poolId])).get(poolId)?.maxPods ?? 0),
+      listSizes: createListSizes(() => countPools(domain.core)),
+      subscriptions,
       config,
       db,
       prisma: db.prisma,

@@ -1,7 +1,6 @@
 import { Readable } from "node:stream";
 import { InvalidKeyError, InvalidStorageArgumentError, KeyConflictError, UploadSizeMismatchError, UploadTooLargeError, keyFromFilesPath } from "@berth/core/storage";
-import { verifyApiToken } from "@berth/core/tokens";
-import { bearerToken } from "./context.js";
+import { admit, clientAddress } from "./policy/admission.js";
 import type { HttpRoutes } from "./http.js";
 import type { Services } from "./services.js";
 import { text } from "./files-route.js";
@@ -22,13 +21,18 @@ function declaredLength(request: Request): number | undefined {
  * into `storage.saveStream`, so memory stays flat whatever the size (GraphQL multipart uploads
  * go through a parsed form instead). Replaces an object already under the key.
  * 401 without a valid token, 403 for other roles, 400 for a key storage refuses,
- * 413 past the upload limit (a declared length over it is refused before reading).
+ * 413 past the upload limit (a declared length over it is refused before reading). The
+ * request's Content-Type is ignored: a file's type is that of its name.
  */
-export function uploadRoute(services: Services): (request: Request) => Promise<Response> {
-  return async (request) => {
-    const token = bearerToken(request.headers.get("authorization"));
-    const auth = token ? await verifyApiToken(services.prisma, token) : null;
-    if (!auth) return text(401, token ? "the token is unknown or revoked" : "a Bearer token is required", { "www-authenticate": "Bearer" });
+export function uploadRoute(services: Services): (request: Request, address?: string) => Promise<Response> {
+  return async (request, address = "local") => {
+    // Admitted like GraphQL requests: the token's budget, or the address's for a wrong one.
+    const admission = await admit(services, request.headers.get("authorization"), address);
+    if (!admission.admitted && admission.status === 429) return text(429, admission.error.message, admission.headers);
+    if (!admission.admitted) {
+      return text(401, request.headers.has("authorization") ? "the token is unknown or revoked" : "a Bearer token is required", { "www-authenticate": "Bearer" });
+    }
+    const { auth } = admission;
     if (!UPLOAD_ROLES.has(auth.role)) return text(403, `role ${auth.role} may not upload files`);
 
     const { storage } = services;
@@ -38,7 +42,8 @@ export function uploadRoute(services: Services): (request: Request) => Promise<R
       const size = declaredLength(request);
       if (size !== undefined && size > storage.maxUploadBytes) throw new UploadTooLargeError(key, storage.maxUploadBytes);
       body = request.body ? Readable.from(chunksOf(request.body)) : Readable.from([]);
-      const saved = await storage.saveStream(body, key, request.headers.get("content-type") ?? undefined, size);
+      // The content type comes from the key's name (storage derives it), never from the uploader.
+      const saved = await storage.saveStream(body, key, undefined, size);
       return new Response(JSON.stringify(saved), { status: 200, headers: { "content-type": "application/json" } });
     } catch (error) {
       // Stops reading; the server discards what is left of the body once the answer is sent.
@@ -56,8 +61,8 @@ export function withUploads(services: Services, routes: HttpRoutes = {}): HttpRo
   const upload = uploadRoute(services);
   return {
     ...routes,
-    files: (request, fetch) => {
-      if (request.method === "PUT") return upload(request);
+    files: (request, fetch, serverContext) => {
+      if (request.method === "PUT") return upload(request, clientAddress(serverContext?.req));
       return routes.files ? routes.files(request, fetch) : text(405, "only PUT");
     },
   };

@@ -6,7 +6,7 @@ import { authorizationFromConnectionParams, createContext, type BerthContext } f
 import { exposeExpectedErrors } from "./errors.js";
 import { fileRoutes } from "./files-route.js";
 import { httpRoutes, type HttpRoutes } from "./http.js";
-import { queryLimits, requestBodyLimit } from "./limits.js";
+import { admittedToken, apiPolicy, dedupeRootQueries } from "./policy/index.js";
 import { schema as berthSchema } from "./schema/index.js";
 import type { Services } from "./services.js";
 import { sharedSubscriptions } from "./shared-subscriptions.js";
@@ -35,9 +35,13 @@ export const CSRF_HEADER = "x-graphql-yoga-csrf";
 export function createBerthYoga(services: Services, options: BerthYogaOptions = {}): BerthYoga {
   const { api, storage, cluster, logLevel } = services.config;
   return createYoga<ServerContext, BerthContext>({
-    schema: options.schema ?? berthSchema,
-    context: (initial) =>
-      createContext(services, initial.request?.headers.get("authorization") ?? authorizationFromConnectionParams(initial.connectionParams)),
+    schema: dedupeRootQueries(options.schema ?? berthSchema),
+    context: (initial) => {
+      // HTTP requests were admitted with their token already (policy/authentication.ts); WebSocket operations bring theirs.
+      const auth = admittedToken(initial.request);
+      if (auth) return { services, auth, tokenRejected: false };
+      return createContext(services, authorizationFromConnectionParams(initial.connectionParams) ?? initial.request?.headers.get("authorization"));
+    },
     // Unexpected errors reach clients as "Unexpected error." with no details, in every environment;
     // expected ones (core's typed errors) raised outside a result union keep their message and a code.
     maskedErrors: { isDev: false, maskError: exposeExpectedErrors },
@@ -51,9 +55,8 @@ export function createBerthYoga(services: Services, options: BerthYogaOptions = 
       // Browsers send forms and multipart without a preflight; such requests must carry this header.
       // JSON requests are preflighted by browsers and pass, so scripts need nothing extra.
       useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
-      requestBodyLimit(api.maxRequestBytes, Math.min(storage.maxUploadBytes, api.maxGraphqlUploadBytes)),
-      ...queryLimits(api),
-      sharedSubscriptions(),
+      ...apiPolicy(services),
+      sharedSubscriptions({ queueLimit: api.subscriptionQueueLimit }),
       ...(options.plugins ?? []),
     ],
   });

@@ -34,9 +34,10 @@ describe.each(backends)("authentication and API tokens (%s)", (backend) => {
 
   const tokenCount = () => api.services.prisma.apiToken.count();
 
-  it("a request without a token is UNAUTHENTICATED", async () => {
+  it("a request without a token is UNAUTHENTICATED: a 401 before any GraphQL work", async () => {
     const res = await api.gql("{ cluster { mode } }", undefined, null);
-    expect(res.data).toBeNull();
+    expect(res.status).toBe(401);
+    expect(res.data).toBeUndefined();
     expect(res.errors).toHaveLength(1);
     expect(res.errors![0]).toMatchObject({ message: expect.stringContaining("authentication required"), extensions: { code: "UNAUTHENTICATED" } });
   });
@@ -45,21 +46,24 @@ describe.each(backends)("authentication and API tokens (%s)", (backend) => {
     ["an unknown token", "Bearer berth_unknownunknownunknownunknownunknown"],
     ["a token too short to be one", "Bearer abc"],
     ["another scheme", "Basic dXNlcjpwYXNz"],
-  ])("%s is UNAUTHENTICATED", async (_what, authorization) => {
+  ])("%s is UNAUTHENTICATED (401)", async (_what, authorization) => {
     const response = await api.fetch("/graphql", {
       method: "POST",
       headers: { "content-type": "application/json", authorization },
       body: JSON.stringify({ query: ME }),
     });
+    expect(response.status).toBe(401);
+    expect(response.headers.get("www-authenticate")).toBe("Bearer");
     const body = (await response.json()) as { data: unknown; errors: { message: string; extensions: { code: string } }[] };
-    expect(body.data).toBeNull();
+    expect(body.data).toBeUndefined();
     expect(body.errors.map((e) => e.extensions.code)).toEqual(["UNAUTHENTICATED"]);
     expect(body.errors[0]!.message).toBe("the API token is unknown or revoked");
   });
 
   it("me tells who a token is; any role may ask", async () => {
     expect((await api.gql(ME)).data.me).toMatchObject({ name: "bootstrap", role: "admin" });
-    const agent = await api.tokenFor("agent", { name: "agent-7" });
+    await api.services.pools.createPool({ name: "agents", minPods: 0, maxPods: 1, autoscale: false }).catch(() => {});
+    const agent = await api.tokenFor("agent", { name: "agent-7", pool: "agents" });
     expect((await api.gql(ME, undefined, agent)).data.me).toMatchObject({ name: "agent-7", role: "agent" });
   });
 
@@ -73,13 +77,15 @@ describe.each(backends)("authentication and API tokens (%s)", (backend) => {
   });
 
   it("an agent token may not read what people read (FORBIDDEN)", async () => {
-    const agent = await api.tokenFor("agent");
+    await api.services.pools.createPool({ name: "agents", minPods: 0, maxPods: 1, autoscale: false }).catch(() => {});
+    const agent = await api.tokenFor("agent", { pool: "agents" });
     const res = await api.gql("{ cluster { mode } }", undefined, agent);
     expect(res.errors?.[0]).toMatchObject({ message: "agent tokens may not use Query.cluster", extensions: { code: "FORBIDDEN" } });
   });
 
   it.each(["viewer", "operator", "agent"] as const)("a %s token cannot create tokens: FORBIDDEN, and no token is stored", async (role) => {
-    const token = await api.tokenFor(role);
+    await api.services.pools.createPool({ name: "agents", minPods: 0, maxPods: 1, autoscale: false }).catch(() => {});
+    const token = await api.tokenFor(role, role === "agent" ? { pool: "agents" } : {});
     const before = await tokenCount();
     const res = await api.gql(CREATE, { name: "sneaky", role: "admin" }, token);
     expect(res.data).toBeNull();

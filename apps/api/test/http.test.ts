@@ -17,13 +17,10 @@ describe.each(backends)("health, readiness and metrics (%s)", (backend) => {
     expect(await res.text()).toBe("ok");
   });
 
-  it("/metrics serves the Prometheus registry with the default process metrics", async () => {
+  it("/metrics is not served on the API port unless METRICS_TOKEN is set (see the METRICS_PORT listener)", async () => {
     const res = await api.fetch("/metrics");
-    expect(res.status).toBe(200);
-    expect(res.headers.get("content-type")).toContain("text/plain");
-    const text = await res.text();
-    expect(text).toMatch(/^# HELP process_cpu_user_seconds_total /m);
-    expect(text).toMatch(/^nodejs_heap_size_total_bytes \d+/m);
+    expect(res.status).toBe(404);
+    expect(await res.text()).not.toContain("nodejs_");
   });
 
   it("an unknown path is a 404", async () => {
@@ -72,6 +69,23 @@ describe.skipIf(!redisAvailable)("readiness with Redis", () => {
     const body = (await down.json()) as { checks: Record<string, string> };
     expect(body.checks.database).toBe("ok");
     expect(body.checks.redis).not.toBe("ok");
+  });
+});
+
+describe("metrics with METRICS_TOKEN", () => {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await createTestApi({ backend: "pglite", env: { METRICS_TOKEN: "scrape-me-0123456789" } });
+  }, STARTUP_TIMEOUT_MS);
+  afterAll(() => api?.close());
+
+  it("/metrics serves the Prometheus registry with the default process metrics to a scrape with the token", async () => {
+    const res = await api.fetch("/metrics", { headers: { authorization: "Bearer scrape-me-0123456789" } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("text/plain");
+    const text = await res.text();
+    expect(text).toMatch(/^# HELP process_cpu_user_seconds_total /m);
+    expect(text).toMatch(/^nodejs_heap_size_total_bytes \d+/m);
   });
 });
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MAX_QUERY_TOKENS } from "../src/limits.js";
+import { MAX_QUERY_TOKENS } from "../src/policy/limits.js";
 import { createTestApi, STARTUP_TIMEOUT_MS, type TestApi } from "./support/api.js";
 import { contractOperation } from "./support/contract.js";
 
@@ -21,7 +21,7 @@ describe("request and query limits", () => {
     expect(res).toEqual({ status: 200, data: { me: { role: "admin" } } });
   };
 
-  it("a query deeper than MAX_QUERY_DEPTH is refused before execution, introspection included", async () => {
+  it("a query deeper than MAX_QUERY_DEPTH is refused before execution, __type included (__schema has its own rules)", async () => {
     const deep = '{ __type(name: "Query") { fields { type { ofType { ofType { ofType { ofType { name } } } } } } } }';
     const res = await api.gql(deep);
     expect(res.data).toBeUndefined();

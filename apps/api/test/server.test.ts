@@ -51,6 +51,7 @@ describe("the API server on a port", () => {
     const config = loadConfig({ BERTH_ADMIN_TOKEN: adminToken, BERTH_DATA_DIR: dataDir, BERTH_ENV: "test", API_HOST: "127.0.0.1", LOG_LEVEL: "error" });
     server = await startServer(config, {
       port: 0,
+      metricsPort: 0,
       database: { kind: "pglite-memory" },
       // A route that answers only when the test says so: an in-flight request during shutdown.
       routes: {
@@ -79,6 +80,16 @@ describe("the API server on a port", () => {
       body: JSON.stringify({ query: "{ me { role } }" }),
     });
     expect(await res.json()).toEqual({ data: { me: { role: "admin" } } });
+  });
+
+  it("METRICS_PORT serves /metrics alone, without a token, on a listener of its own; the API port does not", async () => {
+    expect(server.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(server.metricsUrl).not.toBe(server.url);
+    const scraped = await fetch(`${server.metricsUrl}/metrics`);
+    expect(scraped.status).toBe(200);
+    expect(await scraped.text()).toMatch(/^nodejs_heap_size_total_bytes \d+/m);
+    expect((await fetch(`${server.metricsUrl}/graphql`)).status).toBe(404);
+    expect((await fetch(`${server.url}/metrics`)).status).toBe(404);
   });
 
   it("WebSocket: a connection without a token is closed with 4403", async () => {

@@ -1,6 +1,7 @@
 import { currentAssignments, heartbeat, registerAgent, syncAgent, type AgentSync, type ReservedWork } from "@berth/core/agents";
 import type { Pod, Task } from "@berth/core/db";
 import { getTask, reportTask } from "@berth/core/tasks";
+import { agentScope } from "@berth/core/tokens";
 import { builder } from "../builder.js";
 import type { BerthContext } from "../context.js";
 import { PodRef } from "./pods.js";
@@ -8,7 +9,8 @@ import { TaskRef } from "./tasks.js";
 
 // Agents act for their own pods; admins may act as any agent (for debugging and scripts).
 const agentScopes = { agent: true, admin: true } as const;
-const scopeOf = (ctx: BerthContext) => ({ poolId: ctx.auth?.role === "agent" ? ctx.auth.poolId : null });
+// A pool-less agent token (from before pools were required) acts for no pod: agentScope throws ForbiddenError.
+const scopeOf = (ctx: BerthContext) => agentScope(ctx.auth);
 
 const Registration = builder.objectRef<{ pod: Pod }>("AgentRegistration").implement({
   fields: (t) => ({ pod: t.field({ type: PodRef, resolve: (r) => r.pod }) }),

@@ -1,8 +1,21 @@
 import type { Pod, Slot, Task } from "@berth/core/db";
-import { slotsOfPod, type PodWithSlots } from "@berth/core/pools";
-import { getTask } from "@berth/core/tasks";
+import { slotsOfPods, type PodWithSlots } from "@berth/core/pools";
+import { tasksByIds } from "@berth/core/tasks";
 import { builder } from "../builder.js";
+import { requestLoader } from "../loaders.js";
 import { TaskRef } from "./tasks.js";
+
+/** A pod's slots with their tasks, for pods reached without them (a task's pod): one batch per request. */
+const slotsLoader = requestLoader<string, (Slot & { task: Task | null })[]>(async (podIds, ctx) => {
+  const byPod = await slotsOfPods(ctx.services.core, podIds);
+  return podIds.map((id) => byPod.get(id) ?? []);
+});
+
+/** Tasks by id, for slots reached without their task (a task's slot). */
+const tasksLoader = requestLoader<string, Task | null>(async (ids, ctx) => {
+  const tasks = await tasksByIds(ctx.services.core, ids);
+  return ids.map((id) => tasks.get(id) ?? null);
+});
 
 export type SlotWithTask = Slot & { task?: Task | null };
 
@@ -14,8 +27,8 @@ export const SlotRef = builder.objectRef<SlotWithTask>("Slot").implement({
     task: t.field({
       type: TaskRef,
       nullable: true,
-      // Slots listed with their pods arrive with the task loaded.
-      resolve: (slot, _a, ctx) => (slot.task !== undefined ? slot.task : slot.taskId ? getTask(ctx.services.core, slot.taskId).catch(() => null) : null),
+      // Slots listed with their pods arrive with the task loaded; others load theirs in one batch.
+      resolve: (slot, _a, ctx) => (slot.task !== undefined ? slot.task : slot.taskId ? tasksLoader(ctx).load(slot.taskId) : null),
     }),
   }),
 });
@@ -30,8 +43,8 @@ export const PodRef = builder.objectRef<Pod | PodWithSlots>("Pod").implement({
     slots: t.field({
       type: [SlotRef],
       complexity: { field: 1, multiplier: 3 },
-      // Pods listed with their pool arrive with slots loaded; a pod reached alone loads its own.
-      resolve: (pod, _a, ctx) => ("slots" in pod ? pod.slots : slotsOfPod(ctx.services.core, pod.id)),
+      // Pods listed with their pool arrive with slots loaded; pods reached otherwise load theirs in one batch.
+      resolve: (pod, _a, ctx) => ("slots" in pod ? pod.slots : slotsLoader(ctx).load(pod.id)),
     }),
   }),
 });

@@ -1,9 +1,8 @@
 import type { PodWithSlots, PoolSpecInput, PoolSummary, ScaleResult } from "@berth/core/pools";
-import { findPoolSummary, listPools, listScalingEvents, podsOfPools, poolSummary } from "@berth/core/pools";
+import { findPoolSummary, listPools, listScalingEvents, podsOfPools, poolSummary, scalingEventsOfPools } from "@berth/core/pools";
 import type { ScalingEvent } from "@berth/core/db";
-import DataLoader from "dataloader";
 import { builder } from "../builder.js";
-import type { BerthContext } from "../context.js";
+import { requestLoader } from "../loaders.js";
 import { PodRef } from "./pods.js";
 
 const Condition = builder
@@ -61,7 +60,7 @@ export const PoolRef = builder.objectRef<PoolSummary>("Pool").implement({
     idleSlots: t.int({ resolve: (s) => s.idleSlots }),
     totalSlots: t.int({ resolve: (s) => s.totalSlots }),
     pendingTasks: t.int({ resolve: (s) => s.pendingTasks }),
-    conditions: t.field({ type: [Condition], resolve: (s) => s.conditions }),
+    conditions: t.field({ type: [Condition], complexity: { field: 1, multiplier: 3 }, resolve: (s) => s.conditions }),
     createdAt: t.field({ type: "DateTime", resolve: (s) => s.pool.createdAt }),
     pods: t.field({
       type: [PodRef],
@@ -74,23 +73,29 @@ export const PoolRef = builder.objectRef<PoolSummary>("Pool").implement({
       type: [ScalingEventRef],
       args: { last: t.arg.int({ defaultValue: 50 }) },
       complexity: (args) => ({ field: 2, multiplier: Math.min(args.last ?? 50, 500) / 10 }),
-      resolve: (s, args, ctx) => listScalingEvents(ctx.services.core, s.pool.id, args.last ?? 50),
+      // Every pool of a list in one batch (per distinct `last`).
+      resolve: (s, args, ctx) => scalingEventsLoader(ctx).load({ poolId: s.pool.id, last: args.last ?? 50 }),
     }),
   }),
 });
 
-const podsLoaders = new WeakMap<object, DataLoader<string, PodWithSlots[]>>();
-function podsLoader(ctx: BerthContext): DataLoader<string, PodWithSlots[]> {
-  let loader = podsLoaders.get(ctx);
-  if (!loader) {
-    loader = new DataLoader(async (poolIds: readonly string[]) => {
-      const byPool = await podsOfPools(ctx.services.core, poolIds);
-      return poolIds.map((id) => byPool.get(id) ?? []);
-    });
-    podsLoaders.set(ctx, loader);
-  }
-  return loader;
-}
+const podsLoader = requestLoader<string, PodWithSlots[]>(async (poolIds, ctx) => {
+  const byPool = await podsOfPools(ctx.services.core, poolIds);
+  return poolIds.map((id) => byPool.get(id) ?? []);
+});
+
+const scalingEventsLoader = requestLoader<{ poolId: string; last: number }, ScalingEvent[]>(
+  async (keys, ctx) => {
+    // One pool (`pool(name)`): one plain statement.
+    if (keys.length === 1) return [await listScalingEvents(ctx.services.core, keys[0]!.poolId, keys[0]!.last)];
+    const byLast = new Map<number, Map<string, ScalingEvent[]>>();
+    for (const last of new Set(keys.map((k) => k.last))) {
+      byLast.set(last, await scalingEventsOfPools(ctx.services.core, keys.filter((k) => k.last === last).map((k) => k.poolId), last));
+    }
+    return keys.map((k) => byLast.get(k.last)?.get(k.poolId) ?? []);
+  },
+  (key) => `${key.poolId}:${key.last}`,
+);
 
 const poolSpecFields = (t: PothosSchemaTypes.InputFieldBuilder<PothosSchemaTypes.ExtendDefaultTypes<import("../builder.js").BerthSchemaTypes>, "InputObject">) => ({
   runtime: t.string({ description: 'local (default) or kubernetes.' }),
@@ -132,7 +137,12 @@ const ScaleResultRef = builder.objectRef<ScaleResult>("ScaleResult").implement({
 });
 
 builder.queryFields((t) => ({
-  pools: t.field({ type: [PoolRef], resolve: (_r, _a, ctx) => listPools(ctx.services.core) }),
+  pools: t.field({
+    type: [PoolRef],
+    // Priced by what it returns (every pool, summarised): a list of 30 pools costs 30 times one.
+    complexity: (_args, ctx) => ({ field: 10, multiplier: Math.max(ctx.services.listSizes.pools, 10) }),
+    resolve: (_r, _a, ctx) => listPools(ctx.services.core),
+  }),
   pool: t.field({
     type: PoolRef,
     nullable: true,

@@ -1,5 +1,5 @@
 import { Readable } from "node:stream";
-import { ObjectNotFoundError, type ObjectInfo, type ObjectMetadata, type SavedObject } from "@berth/core/storage";
+import { contentTypeOf, ObjectNotFoundError, type ObjectInfo, type ObjectMetadata, type SavedObject } from "@berth/core/storage";
 import { builder } from "../builder.js";
 import "./storage-errors.js";
 import { chunksOf } from "../streams.js";
@@ -12,9 +12,9 @@ const StoredObjectRef = builder.objectRef<StoredObject>("StoredObject").implemen
     size: t.float({ description: "Bytes (a Float: objects may exceed 2^31).", resolve: (o) => o.size }),
     contentType: t.string({
       nullable: true,
-      // Listings carry no content type (neither disk nor S3 lists it); it is read per object when asked.
-      resolve: async (o, _a, ctx) =>
-        "contentType" in o && o.contentType ? o.contentType : ((await ctx.services.storage.getMetadata(o.key).catch(() => null))?.contentType ?? null),
+      description: "From the key's name, as share links serve it (what an uploader claimed is not kept).",
+      // A pure function of the key: a listing page needs no request per object for it.
+      resolve: (o) => contentTypeOf(o.key),
     }),
     etag: t.string({ nullable: true, resolve: (o) => o.etag ?? null }),
     lastModified: t.field({ type: "DateTime", nullable: true, resolve: (o) => o.lastModified ?? null }),
@@ -78,11 +78,12 @@ builder.mutationFields((t) => ({
   uploadObject: t.field({
     type: Uploaded,
     errors: {},
-    description: "Stores the file under the key (multipart request); replaces an object already there.",
+    description: "Stores the file under the key (multipart request); replaces an object already there. Its content type is that of the key's name.",
     args: { key: t.arg.string({ required: true }), file: t.arg({ type: "File", required: true }) },
     resolve: (_r, args, ctx) => {
       const body = Readable.from(chunksOf(args.file.stream()));
-      return ctx.services.storage.saveStream(body, args.key, args.file.type || undefined, args.file.size);
+      // The type the client gives the file is ignored: it is that of the key's name.
+      return ctx.services.storage.saveStream(body, args.key, undefined, args.file.size);
     },
   }),
   deleteObject: t.field({

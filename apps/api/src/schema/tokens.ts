@@ -71,9 +71,10 @@ builder.mutationFields((t) => ({
   }),
   revokeApiToken: t.field({
     type: ApiToken,
+    description: "Revokes the token at once: its requests are refused from now on, and its open subscriptions end, on every replica.",
     authScopes: { admin: true },
     errors: {},
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => revokeApiToken(ctx.services.prisma, String(args.id)),
+    resolve: (_root, args, ctx) => revokeApiToken(ctx.services.prisma, String(args.id), { events: ctx.services.events }),
   }),
 }));

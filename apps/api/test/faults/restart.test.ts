@@ -67,6 +67,7 @@ describe("crash-only restart of the embedded API with local pods", () => {
       HEARTBEAT_TIMEOUT_SECONDS: String(HEARTBEAT_TIMEOUT_S),
       AGENT_HEARTBEAT_SECONDS: "1",
       RECONCILE_SCHEDULE: "* * * * * *",
+      RATE_LIMIT_PER_MINUTE: "1000000",
     };
     api = await startApiProcess(env, 120_000, port);
     endpoint = { name: "api", url: api.url };

@@ -4,7 +4,7 @@ import { cookies, headers } from "next/headers";
 import { redirect } from "next/navigation";
 import { requestGraphQL } from "@/lib/api";
 import { TOKEN_COOKIE } from "@/lib/config";
-import { ApiAuthError, ApiUnreachableError } from "@/lib/errors";
+import { ApiAuthError, ApiResponseError, ApiUnreachableError } from "@/lib/errors";
 import type { FormState } from "@/lib/mutation";
 import { ME } from "@/lib/queries";
 import { safeNextPath } from "@/lib/safe-path";
@@ -22,6 +22,10 @@ export async function signIn(_previous: FormState, form: FormData): Promise<Form
   } catch (error) {
     if (error instanceof ApiUnreachableError) {
       return { status: "error", message: `${error.message} Start it, or check API_URL, then try again.`, at: Date.now() };
+    }
+    // The API limits attempts without a valid token per address; the console's are the console's.
+    if (error instanceof ApiResponseError && error.codes.includes("RATE_LIMITED")) {
+      return { status: "error", message: `Too many sign-in attempts. ${error.message.replace(/^.*?try again/, "Try again")}.`, at: Date.now() };
     }
     if (error instanceof ApiAuthError) {
       return { status: "error", message: "The API did not accept this token. Check that it was copied whole and has not been revoked.", at: Date.now() };

@@ -62,6 +62,14 @@ const variables = {
   MAX_QUERY_COST: [positive, "a positive integer", "5000"],
   MAX_REQUEST_BYTES: [positive, "a positive number of bytes", String(1024 * 1024)],
   MAX_GRAPHQL_UPLOAD_BYTES: [positive, "a positive number of bytes", String(64 * 1024 * 1024)],
+  METRICS_PORT: [port, "a TCP port 1-65535", undefined],
+  METRICS_TOKEN: [z.string().min(16), "a token of at least 16 characters", undefined],
+  RATE_LIMIT_PER_MINUTE: [positive, "a positive integer", "3000"],
+  RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: [positive, "a positive integer", "30"],
+  MAX_SUBSCRIPTIONS_PER_TOKEN: [positive, "a positive integer", "100"],
+  MAX_SUBSCRIPTIONS_PER_CONNECTION: [positive, "a positive integer", "20"],
+  SUBSCRIPTION_QUEUE_LIMIT: [positive, "a positive integer", "500"],
+  TOKEN_RECHECK_SECONDS: [positive, "a positive number of seconds", "30"],
   LOG_LEVEL: [z.enum(["debug", "info", "warn", "error"]), "debug, info, warn or error", "info"],
 } as const satisfies Record<string, readonly [z.ZodType, string, string | undefined]>;
 
@@ -95,6 +103,19 @@ export interface BerthConfig {
     maxRequestBytes: number;
     /** A GraphQL multipart request is held in memory while parsed: its own, smaller limit. */
     maxGraphqlUploadBytes: number;
+    /** A separate listener for /metrics (no token needed there); unset: none. */
+    metricsPort?: number;
+    /** The bearer token /metrics asks for on the API port; unset: /metrics is not served there. */
+    metricsToken?: string;
+    /** Requests per minute for each token, and for each client address sending no valid token. */
+    rateLimitPerMinute: number;
+    rateLimitUnauthenticatedPerMinute: number;
+    maxSubscriptionsPerToken: number;
+    maxSubscriptionsPerConnection: number;
+    /** Events buffered for one subscriber that reads slower than they come; past it, it is closed. */
+    subscriptionQueueLimit: number;
+    /** How often tokens holding subscriptions are checked again (revocation events make it faster). */
+    tokenRecheckSeconds: number;
   };
   web: { port: number };
   dataDir: string;
@@ -158,6 +179,14 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       maxQueryCost: v.MAX_QUERY_COST,
       maxRequestBytes: v.MAX_REQUEST_BYTES,
       maxGraphqlUploadBytes: v.MAX_GRAPHQL_UPLOAD_BYTES,
+      metricsPort: v.METRICS_PORT,
+      metricsToken: v.METRICS_TOKEN,
+      rateLimitPerMinute: v.RATE_LIMIT_PER_MINUTE,
+      rateLimitUnauthenticatedPerMinute: v.RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE,
+      maxSubscriptionsPerToken: v.MAX_SUBSCRIPTIONS_PER_TOKEN,
+      maxSubscriptionsPerConnection: v.MAX_SUBSCRIPTIONS_PER_CONNECTION,
+      subscriptionQueueLimit: v.SUBSCRIPTION_QUEUE_LIMIT,
+      tokenRecheckSeconds: v.TOKEN_RECHECK_SECONDS,
     },
     web: { port: v.WEB_PORT },
     dataDir,

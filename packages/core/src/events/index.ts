@@ -1,6 +1,6 @@
-export type { Assignment, BerthEvents, Channel, CronRunUpdated, EventBus, EventOf, PoolChanged, Resync, SlotChanged } from "./types.js";
+export type { Assignment, BerthEvents, TokenRevoked, Channel, CronRunUpdated, EventBus, EventOf, PoolChanged, Resync, SlotChanged } from "./types.js";
 export { isResync } from "./types.js";
 export { withResync } from "./resync.js";
 export { createMemoryEventBus } from "./memory.js";
 export { createRedisEventBus, type RedisEventBus, type RedisEventBusOptions } from "./redis.js";
-export { createSubscriptionQueue } from "./queue.js";
+export { createSubscriptionQueue, DEFAULT_QUEUE_LIMIT, SubscriptionOverflowError, type SubscriptionQueueOptions } from "./queue.js";

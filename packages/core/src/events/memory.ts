@@ -1,8 +1,8 @@
 import { createSubscriptionQueue } from "./queue.js";
 import type { EventBus, EventOf, Resync } from "./types.js";
 
-/** In-process EventBus for the embedded default: one process, no Redis. */
-export function createMemoryEventBus(): EventBus {
+/** In-process EventBus for the embedded default: one process, no Redis. `queueLimit` bounds each subscriber's queue. */
+export function createMemoryEventBus(options: { queueLimit?: number } = {}): EventBus {
   const subscribers = new Map<string, Set<{ push(value: unknown): void }>>();
   return {
     async publish(channel, event) {
@@ -14,7 +14,7 @@ export function createMemoryEventBus(): EventBus {
       const queue = createSubscriptionQueue<EventOf<C> | Resync>(() => {
         set.delete(queue as never);
         if (set.size === 0) subscribers.delete(channel);
-      }, signal);
+      }, { signal, limit: options.queueLimit });
       set.add(queue as never);
       return queue;
     },

@@ -1,5 +1,5 @@
-import { Counter, metric, registry } from "../metrics/index.js";
 import { Redis } from "ioredis";
+import { eventsDropped, eventsLate, eventsResyncs as resyncs } from "./metrics.js";
 import { createSubscriptionQueue } from "./queue.js";
 import type { EventBus, EventOf, Resync } from "./types.js";
 
@@ -10,6 +10,8 @@ export type RedisEventBusOptions = (
 ) & {
   /** Namespace of the bus's channels in Redis, e.g. "berth:events:". */
   prefix: string;
+  /** Events kept for each local subscriber that reads slower than they come (see createSubscriptionQueue). */
+  queueLimit?: number;
 };
 
 export interface RedisEventBus extends EventBus {
@@ -30,15 +32,6 @@ interface Subscriber {
  * at least one local subscriber.
  */
 const PUBLISH_TIMEOUT_MS = 1000;
-const eventsDropped = metric(
-  "berth_events_dropped_total",
-  () => new Counter({ name: "berth_events_dropped_total", help: "Live events not published because Redis did not answer", labelNames: ["reason"], registers: [registry] }),
-);
-
-const resyncs = metric(
-  "berth_events_resyncs_total",
-  () => new Counter({ name: "berth_events_resyncs_total", help: "Times subscribers were told to re-read the truth after the event bus reconnected", registers: [registry] }),
-);
 
 export function createRedisEventBus(options: RedisEventBusOptions): RedisEventBus {
   const ownsPublisher = "url" in options;
@@ -97,12 +90,20 @@ export function createRedisEventBus(options: RedisEventBusOptions): RedisEventBu
     async publish(channel, event) {
       await pending;
       // Events follow committed writes: a Redis outage must not stall or fail the write that caused
-      // them. After PUBLISH_TIMEOUT_MS the event is dropped and counted; the database stays the truth.
+      // them. The caller waits at most PUBLISH_TIMEOUT_MS; the publish goes on, and its outcome is
+      // counted once: late if Redis took it after that, dropped if it failed (the database stays
+      // the truth subscribers converge from).
+      let waited = false;
+      const published = publisher.publish(prefix + channel, JSON.stringify(event)).then(
+        () => {
+          if (waited) eventsLate.inc();
+        },
+        () => eventsDropped.inc({ reason: "publish_failed" }),
+      );
       let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), PUBLISH_TIMEOUT_MS)));
-      const outcome = await Promise.race([publisher.publish(prefix + channel, JSON.stringify(event)).then(() => "ok" as const, () => "error" as const), timeout]);
+      const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, PUBLISH_TIMEOUT_MS)));
+      await Promise.race([published, timeout.then(() => (waited = true))]);
       clearTimeout(timer);
-      if (outcome !== "ok") eventsDropped.inc({ reason: outcome });
     },
     subscribe<C extends string>(channel: C, signal?: AbortSignal) {
       let set = local.get(channel);
@@ -117,7 +118,7 @@ export function createRedisEventBus(options: RedisEventBusOptions): RedisEventBu
           if (subscriber.status !== "end") track(subscriber.unsubscribe(prefix + channel));
         }
         // An already-aborted signal is handled below, once `queue` exists for the callback above.
-      }, signal?.aborted ? undefined : signal);
+      }, { signal: signal?.aborted ? undefined : signal, limit: options.queueLimit });
       set.add(queue as Subscriber);
       if (signal?.aborted) void queue.return!();
       return queue;

@@ -39,12 +39,19 @@ export interface CronRunUpdated {
   durationMs: number | null;
 }
 
+/** A token was revoked: every replica ends what it still serves for it (open subscriptions). */
+export interface TokenRevoked {
+  tokenId: string;
+  at: string;
+}
+
 /** One typed event map for everything live: channel name → payload. */
 export interface BerthEvents {
   [channel: `slot:${string}`]: SlotChanged;
   [channel: `assignment:${string}`]: Assignment;
   pool: PoolChanged;
   cronRun: CronRunUpdated;
+  tokenRevoked: TokenRevoked;
 }
 
 export type Channel = keyof BerthEvents & string;
@@ -56,7 +63,9 @@ export type EventOf<C extends string> = C extends `slot:${string}`
       ? PoolChanged
       : C extends "cronRun"
         ? CronRunUpdated
-        : never;
+        : C extends "tokenRevoked"
+          ? TokenRevoked
+          : never;
 
 /**
  * Delivered in place of events that may have been lost: the bus lost its connection for a

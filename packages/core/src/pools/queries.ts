@@ -136,6 +136,11 @@ export async function summarizePools(ctx: CoreContext, pools: Pool[], options: {
   });
 }
 
+/** How many pools exist: what a list of all pools costs to produce. */
+export async function countPools(ctx: CoreContext): Promise<number> {
+  return ctx.prisma.pool.count();
+}
+
 export async function listPools(ctx: CoreContext): Promise<PoolSummary[]> {
   return summarizePools(ctx, await ctx.prisma.pool.findMany({ orderBy: { name: "asc" } }));
 }
@@ -153,6 +158,32 @@ export async function poolSummary(ctx: CoreContext, name: string): Promise<PoolS
 
 export async function listScalingEvents(ctx: CoreContext, poolId: string, last = 50): Promise<ScalingEvent[]> {
   return ctx.prisma.scalingEvent.findMany({ where: { poolId }, orderBy: { at: "desc" }, take: Math.min(Math.max(last, 1), 500) });
+}
+
+/**
+ * The last `last` scaling events of each pool, newest first, for any number of pools in two
+ * statements (a window over the (poolId, at) index picks the ids, then the rows are read).
+ */
+export async function scalingEventsOfPools(ctx: CoreContext, poolIds: readonly string[], last = 50): Promise<Map<string, ScalingEvent[]>> {
+  const take = Math.min(Math.max(last, 1), 500);
+  const byPool = new Map<string, ScalingEvent[]>(poolIds.map((id) => [id, []]));
+  if (poolIds.length === 0) return byPool;
+  const ids = await ctx.prisma.$queryRaw<{ id: string }[]>`
+    SELECT id::text AS id FROM (
+      SELECT id, ROW_NUMBER() OVER (PARTITION BY "poolId" ORDER BY "at" DESC) AS rank
+      FROM "ScalingEvent" WHERE "poolId" = ANY(${[...poolIds]}::uuid[])
+    ) ranked WHERE rank <= ${take}`;
+  const events = await ctx.prisma.scalingEvent.findMany({ where: { id: { in: ids.map((r) => r.id) } }, orderBy: { at: "desc" } });
+  for (const event of events) byPool.get(event.poolId)?.push(event);
+  return byPool;
+}
+
+/** The slots of many pods with their tasks, by pod id and index (batched: one query for any number). */
+export async function slotsOfPods(ctx: CoreContext, podIds: readonly string[]): Promise<Map<string, (Slot & { task: Task | null })[]>> {
+  const byPod = new Map<string, (Slot & { task: Task | null })[]>(podIds.map((id) => [id, []]));
+  const slots = await ctx.prisma.slot.findMany({ where: { podId: { in: [...podIds] } }, orderBy: [{ podId: "asc" }, { index: "asc" }], include: { task: true } });
+  for (const slot of slots) byPod.get(slot.podId)?.push(slot);
+  return byPod;
 }
 
 /** One pod's slots with their tasks, by index. */

@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import type { BerthConfig } from "../cluster/index.js";
 import { InvalidStorageArgumentError } from "./errors.js";
 import { createLocalStorage } from "./local.js";
@@ -20,5 +21,14 @@ export function createStorage(config: StorageConfig, options: { publicBaseUrl: s
   // loadConfig already insists on both for minio; a hand-built config may not.
   if (!accessKey) throw new InvalidStorageArgumentError("minio.accessKey", "an access key", accessKey);
   if (!secretKey) throw new InvalidStorageArgumentError("minio.secretKey", "a secret key", secretKey);
-  return createMinioStorage({ ...minio, accessKey, secretKey, maxUploadBytes: config.maxUploadBytes });
+  return createMinioStorage({
+    ...minio,
+    accessKey,
+    secretKey,
+    maxUploadBytes: config.maxUploadBytes,
+    publicBaseUrl: options.publicBaseUrl,
+    // Every replica has the same MinIO secret key: without STORAGE_SIGNING_SECRET, share links are
+    // signed with a key derived from it (never with the key itself).
+    signingSecret: config.signingSecret ?? createHmac("sha256", secretKey).update("berth share links").digest("hex"),
+  });
 }

@@ -8,8 +8,9 @@ import { InvalidRangeError, KeyConflictError, ObjectNotFoundError } from "./erro
 import { RESERVED_FOLDER, validateKey } from "./keys.js";
 import { LocalLayout, statEtag } from "./local-layout.js";
 import { cutPage } from "./list-page.js";
-import { DEFAULT_CONTENT_TYPE, createStorageService } from "./service.js";
-import { InvalidSignatureError, keyFromFilesPath, loadOrCreateSigningSecret, signLocalUrl, verifyLocalSignature } from "./signing.js";
+import { DEFAULT_CONTENT_TYPE } from "./content-type.js";
+import { createStorageService } from "./service.js";
+import { loadOrCreateSigningSecret } from "./signing.js";
 import type { ByteRange, ListResult, ObjectInfo, ObjectMetadata, StorageBackend, StorageService } from "./types.js";
 
 const READ_CHUNK = 1024 * 1024;
@@ -29,25 +30,13 @@ export interface LocalStorageOptions {
   signingSecret?: string;
 }
 
-export interface SignedFileRequest {
-  /** The request path, e.g. "/files/reports/a%20b.pdf". */
-  path: string;
-  expires: string | null | undefined;
-  signature: string | null | undefined;
-}
-
 export interface LocalStorageService extends StorageService {
   readonly backend: "local";
   readonly root: string;
-  /**
-   * For the API's `/files/` route: returns the key a signed URL names, or throws
-   * InvalidSignatureError (malformed, expired, mismatch) or InvalidKeyError.
-   */
-  checkSignedFileUrl(request: SignedFileRequest, now?: Date | number): Promise<string>;
 }
 
 export function isLocalStorage(storage: StorageService): storage is LocalStorageService {
-  return storage.backend === "local" && "checkSignedFileUrl" in storage;
+  return storage.backend === "local" && "root" in storage;
 }
 
 class LocalBackend implements StorageBackend {
@@ -56,7 +45,6 @@ class LocalBackend implements StorageBackend {
 
   constructor(
     readonly layout: LocalLayout,
-    private readonly publicBaseUrl: string,
     signingSecret: string | undefined,
   ) {
     this.ready = layout.prepare().then(() => signingSecret ?? loadOrCreateSigningSecret(layout.internal));
@@ -198,10 +186,6 @@ class LocalBackend implements StorageBackend {
     return { key, size: Number(stats.size), etag: statEtag(stats), lastModified: stats.mtime };
   }
 
-  async presign(key: string, expiresIn: number): Promise<string> {
-    const secret = await this.ready;
-    return signLocalUrl(this.publicBaseUrl, key, Math.floor(Date.now() / 1000) + expiresIn, secret);
-  }
 }
 
 /**
@@ -227,18 +211,13 @@ function isValidKey(key: string): boolean {
   }
 }
 
-/** Storage in a directory: atomic writes (temp file, fsync, rename), HMAC-signed download links. */
+/**
+ * Storage in a directory: atomic writes (temp file, fsync, rename). Share links are signed with
+ * STORAGE_SIGNING_SECRET, or a secret generated and kept in the root (shared by replicas that
+ * share the directory).
+ */
 export function createLocalStorage(options: LocalStorageOptions): LocalStorageService {
-  const backend = new LocalBackend(new LocalLayout(options.root), options.publicBaseUrl, options.signingSecret);
-  const service = createStorageService(backend, { maxUploadBytes: options.maxUploadBytes });
-  return Object.assign(service, {
-    backend: "local" as const,
-    root: backend.layout.root,
-    async checkSignedFileUrl(request: SignedFileRequest, now: Date | number = Date.now()): Promise<string> {
-      const key = keyFromFilesPath(request.path);
-      const check = verifyLocalSignature(key, request.expires, request.signature, await backend.secret(), now);
-      if (!check.valid) throw new InvalidSignatureError(check.reason);
-      return key;
-    },
-  });
+  const backend = new LocalBackend(new LocalLayout(options.root), options.signingSecret);
+  const service = createStorageService(backend, { maxUploadBytes: options.maxUploadBytes, links: { publicBaseUrl: options.publicBaseUrl, secret: () => backend.secret() } });
+  return Object.assign(service, { backend: "local" as const, root: backend.layout.root });
 }

@@ -3,7 +3,8 @@ import { Readable } from "node:stream";
 import { InvalidRangeError, ObjectNotFoundError } from "./errors.js";
 import { exactRange } from "./range-slice.js";
 import { cutPage } from "./list-page.js";
-import { DEFAULT_CONTENT_TYPE, createStorageService } from "./service.js";
+import { DEFAULT_CONTENT_TYPE } from "./content-type.js";
+import { createStorageService } from "./service.js";
 import type { ByteRange, ListResult, ObjectInfo, ObjectMetadata, StorageBackend, StorageService } from "./types.js";
 
 /** The minio client's default part size; uploads up to this size go in one PUT. */
@@ -24,6 +25,10 @@ export interface MinioStorageOptions {
   partSize?: number;
   /** A ready client, e.g. one whose transport a test observes; the connection options are then ignored. */
   client?: Client;
+  /** Where the API serves share links (`/files/...`): they go through the API, bound to the object's version. */
+  publicBaseUrl: string;
+  /** Signs share links; every replica needs the same one. */
+  signingSecret: string;
 }
 
 const s3Code = (error: unknown) => (error as { code?: string }).code ?? "";
@@ -174,11 +179,6 @@ class MinioBackend implements StorageBackend {
     const { shown, nextAfter } = cutPage(entries, page, answer.isTruncated);
     return { folders: shown.filter((e) => !e.object).map((e) => e.name), objects: shown.flatMap((e) => (e.object ? [e.object] : [])), nextAfter };
   }
-
-  async presign(key: string, expiresIn: number): Promise<string> {
-    await this.ready();
-    return this.client.presignedGetObject(this.bucket, key, expiresIn);
-  }
 }
 
 /** Storage in a MinIO (or any S3-compatible) bucket, created on first use if missing. */
@@ -196,7 +196,10 @@ export function createMinioStorage(options: MinioStorageOptions): StorageService
       // Only when asked: a fixed part size stops the client from growing parts for huge objects.
       ...(options.partSize ? { partSize: options.partSize } : {}),
     });
+  // Share links are Berth's own, served by the API, not S3 presigned URLs: S3 cannot bind a URL
+  // to one version of an object (without bucket versioning), nor set the headers downloads need.
   return createStorageService(new MinioBackend(client, options.bucket, partSize, options.region), {
     maxUploadBytes: options.maxUploadBytes,
+    links: { publicBaseUrl: options.publicBaseUrl, secret: () => Promise.resolve(options.signingSecret) },
   });
 }

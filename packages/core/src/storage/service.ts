@@ -6,9 +6,11 @@ import { InvalidRangeError, InvalidStorageArgumentError, UploadTooLargeError } f
 import { validateKey, validatePrefix } from "./keys.js";
 import { ByteLimit } from "./limit.js";
 import { record, statusOf } from "./metrics.js";
-import { MAX_LIST_PAGE, type ByteRange, type SaveOptions, type SavedObject, type StorageBackend, type StorageService } from "./types.js";
+import { contentTypeOf } from "./content-type.js";
+import { InvalidSignatureError, keyFromFilesPath, objectVersion, signShareLink, verifyShareLinkSignature } from "./signing.js";
+import { MAX_LIST_PAGE, type ByteRange, type SaveOptions, type SavedObject, type ShareLinkSigning, type StorageBackend, type StorageService } from "./types.js";
 
-export const DEFAULT_CONTENT_TYPE = "application/octet-stream";
+export { DEFAULT_CONTENT_TYPE } from "./content-type.js";
 /** S3's own ceiling for presigned URLs (7 days); the local backend keeps to it as well. */
 export const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
 
@@ -43,9 +45,11 @@ function limited(source: Readable, limiter: ByteLimit): Readable {
 
 /**
  * Wraps a backend with what every backend shares: key validation, the upload limit, the
- * default content type and metrics. Backends never see an unvalidated key.
+ * default content type (from the key's name), share links and metrics. Backends never see an
+ * unvalidated key.
  */
-export function createStorageService(backend: StorageBackend, options: { maxUploadBytes: number }): StorageService {
+export function createStorageService(backend: StorageBackend, options: { maxUploadBytes: number; links: ShareLinkSigning }): StorageService {
+  const { links } = options;
   const maxUploadBytes = positiveInteger("maxUploadBytes", options.maxUploadBytes);
   const backendName = backend.name;
 
@@ -70,7 +74,7 @@ export function createStorageService(backend: StorageBackend, options: { maxUplo
       throw new InvalidStorageArgumentError("size", "a non-negative integer", size);
     }
     if (size !== undefined && size > limit) throw new UploadTooLargeError(key, limit);
-    const type = contentType || DEFAULT_CONTENT_TYPE;
+    const type = contentType || contentTypeOf(key);
     const limiter = new ByteLimit(key, limit, size);
     try {
       const { etag } = await backend.put(key, limited(source, limiter), { contentType: type, size, limit });
@@ -194,9 +198,18 @@ export function createStorageService(backend: StorageBackend, options: { maxUplo
           throw new InvalidStorageArgumentError("expiresIn", `whole seconds from 1 to ${MAX_PRESIGN_SECONDS}`, expiresIn);
         }
         // A link to nothing is a bug for whoever shares it, so say so now rather than at download.
-        await backend.stat(key);
-        return backend.presign(key, expiresIn);
+        const version = objectVersion(await backend.stat(key));
+        return signShareLink(links.publicBaseUrl, key, Math.floor(Date.now() / 1000) + expiresIn, version, await links.secret());
       });
+    },
+
+    async checkShareLink(request, now = Date.now()) {
+      const key = keyFromFilesPath(request.path);
+      const check = verifyShareLinkSignature(key, request.expires, request.version, request.signature, await links.secret(), now);
+      if (!check.valid) throw new InvalidSignatureError(check.reason);
+      const metadata = await backend.stat(key);
+      if (objectVersion(metadata) !== request.version) throw new InvalidSignatureError("superseded");
+      return { key, metadata };
     },
   };
   return service;

@@ -58,6 +58,16 @@ export interface SavedObject {
   etag: string;
 }
 
+/** A share link as the API's `/files/` route receives it. */
+export interface ShareLinkRequest {
+  /** The request path, e.g. "/files/reports/a%20b.pdf". */
+  path: string;
+  expires: string | null | undefined;
+  /** The object version the link was made for (`v`). */
+  version: string | null | undefined;
+  signature: string | null | undefined;
+}
+
 export interface StorageService {
   readonly backend: StorageBackendName;
   readonly maxUploadBytes: number;
@@ -71,8 +81,17 @@ export interface StorageService {
   exists(key: string): Promise<boolean>;
   getMetadata(key: string): Promise<ObjectMetadata>;
   list(prefix?: string, options?: ListOptions): Promise<ListResult>;
-  /** A URL that downloads the object without credentials until `expiresIn` seconds from now. */
+  /**
+   * A share link: downloads this version of the object without credentials until `expiresIn`
+   * seconds from now, through the API's `/files/` route (for every backend).
+   */
   getPresignedUrl(key: string, expiresIn: number): Promise<string>;
+  /**
+   * For the `/files/` route: the key and current metadata of the object a share link names.
+   * Throws InvalidSignatureError (malformed, expired, mismatch, superseded: the object changed
+   * since), InvalidKeyError, or ObjectNotFoundError (deleted since).
+   */
+  checkShareLink(request: ShareLinkRequest, now?: Date | number): Promise<{ key: string; metadata: ObjectMetadata }>;
 }
 
 /**
@@ -90,5 +109,12 @@ export interface StorageBackend {
   remove(key: string): Promise<void>;
   /** `limit` and `after` come validated; `after` lies under `prefix`. */
   list(prefix: string, page: { limit: number; after: string | null }): Promise<ListResult>;
-  presign(key: string, expiresIn: number): Promise<string>;
+}
+
+/** Where share links point and what signs them; the same for every backend. */
+export interface ShareLinkSigning {
+  /** The API's public base URL: links are `<base>/files/<key>?...`. */
+  publicBaseUrl: string;
+  /** Shared by every replica, so any of them verifies a link another made. */
+  secret(): Promise<string>;
 }

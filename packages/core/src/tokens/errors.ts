@@ -1,4 +1,4 @@
-import { NotFoundError, ValidationError } from "../errors.js";
+import { ForbiddenError, NotFoundError, ValidationError } from "../errors.js";
 
 export class InvalidTokenRoleError extends ValidationError {
   constructor(
@@ -34,5 +34,19 @@ export class TokenPoolNotFoundError extends NotFoundError {
 export class ApiTokenNotFoundError extends NotFoundError {
   constructor(readonly tokenId: string) {
     super("API token", tokenId);
+  }
+}
+
+/** An agent acts for the pods of one pool: a token that could act for every pool is not made. */
+export class AgentTokenPoolRequiredError extends ValidationError {
+  constructor() {
+    super("pool", "an agent token must be limited to a pool: give pool");
+  }
+}
+
+/** An agent token stored before agent tokens needed a pool: it may act for no pod at all. */
+export class AgentTokenWithoutPoolError extends ForbiddenError {
+  constructor(readonly tokenId: string) {
+    super("this agent token is not limited to a pool, so it may act for no pod: create an agent token for the pool and use that");
   }
 }

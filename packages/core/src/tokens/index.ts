@@ -6,6 +6,8 @@ export {
   parseApiRole,
   parseTokenName,
   revokeApiToken,
+  activeTokenIds,
+  agentScope,
   verifyApiToken,
   type ApiTokenRecord,
   type CreateApiTokenInput,
@@ -13,4 +15,4 @@ export {
 } from "./tokens.js";
 export { mintAgentToken, type MintAgentTokenInput } from "./agent-tokens.js";
 export { ensureBootstrapAdminToken, BOOTSTRAP_TOKEN_NAME, type BootstrapResult } from "./bootstrap.js";
-export { ApiTokenNotFoundError, InvalidTokenNameError, InvalidTokenRoleError, TokenPoolNotAllowedError, TokenPoolNotFoundError } from "./errors.js";
+export { AgentTokenPoolRequiredError, AgentTokenWithoutPoolError, ApiTokenNotFoundError, InvalidTokenNameError, InvalidTokenRoleError, TokenPoolNotAllowedError, TokenPoolNotFoundError } from "./errors.js";

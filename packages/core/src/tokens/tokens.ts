@@ -1,5 +1,6 @@
 import type { ApiRole, PrismaClient } from "../db/index.js";
-import { ApiTokenNotFoundError, InvalidTokenNameError, InvalidTokenRoleError, TokenPoolNotAllowedError, TokenPoolNotFoundError } from "./errors.js";
+import type { EventBus } from "../events/index.js";
+import { AgentTokenPoolRequiredError, AgentTokenWithoutPoolError, ApiTokenNotFoundError, InvalidTokenNameError, InvalidTokenRoleError, TokenPoolNotAllowedError, TokenPoolNotFoundError } from "./errors.js";
 import { generateTokenSecret, hashToken, tokenPrefix } from "./secret.js";
 
 export const API_ROLES: readonly ApiRole[] = ["admin", "operator", "viewer", "agent"];
@@ -96,6 +97,7 @@ export async function createApiToken(prisma: PrismaClient, input: CreateApiToken
   const name = parseTokenName(input.name);
   const role = parseApiRole(input.role);
   if ((input.poolId || input.pool) && role !== "agent") throw new TokenPoolNotAllowedError(role);
+  if (role === "agent" && !input.poolId && !input.pool) throw new AgentTokenPoolRequiredError();
   const poolId = await resolvePoolId(prisma, input);
   const token = generateTokenSecret();
   const row = await prisma.apiToken.create({
@@ -128,13 +130,36 @@ export async function verifyApiToken(prisma: PrismaClient, token: string, option
   return { id: row.id, name: row.name, role: row.role, poolId: row.poolId };
 }
 
-/** Revokes a token at once; revoking it again changes nothing. */
-export async function revokeApiToken(prisma: PrismaClient, id: string, options: { now?: Date } = {}): Promise<ApiTokenRecord> {
+/**
+ * The pool a verified token may act in as an agent: its own pool for agent tokens (one without a
+ * pool, from before pools were required, is refused), null (any pool) for admins.
+ */
+export function agentScope(auth: VerifiedApiToken | null): { poolId: string | null } {
+  if (auth?.role !== "agent") return { poolId: null };
+  if (!auth.poolId) throw new AgentTokenWithoutPoolError(auth.id);
+  return { poolId: auth.poolId };
+}
+
+/**
+ * Revokes a token at once; revoking it again changes nothing. With `events`, every replica is
+ * told, so that what it still serves the token (open subscriptions) ends now rather than at its
+ * next periodic check.
+ */
+export async function revokeApiToken(prisma: PrismaClient, id: string, options: { now?: Date; events?: EventBus } = {}): Promise<ApiTokenRecord> {
   if (!UUID.test(id)) throw new ApiTokenNotFoundError(id);
-  await prisma.apiToken.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: options.now ?? new Date() } });
+  const now = options.now ?? new Date();
+  await prisma.apiToken.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: now } });
   const row = await prisma.apiToken.findUnique({ where: { id }, select });
   if (!row) throw new ApiTokenNotFoundError(id);
+  if (row.revokedAt) await options.events?.publish("tokenRevoked", { tokenId: id, at: row.revokedAt.toISOString() });
   return toRecord(row);
+}
+
+/** Which of these token ids are still valid (not revoked, not deleted): one query, for periodic re-verification. */
+export async function activeTokenIds(prisma: PrismaClient, ids: readonly string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await prisma.apiToken.findMany({ where: { id: { in: [...ids] }, revokedAt: null }, select: { id: true } });
+  return new Set(rows.map((r) => r.id));
 }
 
 export async function listApiTokens(prisma: PrismaClient, options: { includeRevoked?: boolean } = {}): Promise<ApiTokenRecord[]> {

@@ -133,8 +133,8 @@ describe("local signing secret", () => {
     expect((await lstat(secretFile)).mode & 0o077).toBe(0);
     const restarted = open();
     const { pathname, searchParams } = new URL(url);
-    const request = { path: pathname, expires: searchParams.get("expires"), signature: searchParams.get("signature") };
-    expect(await restarted.checkSignedFileUrl(request)).toBe("f");
+    const request = { path: pathname, expires: searchParams.get("expires"), version: searchParams.get("v"), signature: searchParams.get("signature") };
+    expect((await restarted.checkShareLink(request)).key).toBe("f");
   });
 
   it("processes starting together agree on one secret", async () => {
@@ -142,8 +142,8 @@ describe("local signing secret", () => {
     await Promise.all(instances.map((s) => s.saveBuffer(Buffer.from("x"), "f")));
     const url = await instances[0]!.getPresignedUrl("f", 600);
     const { pathname, searchParams } = new URL(url);
-    const request = { path: pathname, expires: searchParams.get("expires"), signature: searchParams.get("signature") };
-    for (const instance of instances) expect(await instance.checkSignedFileUrl(request)).toBe("f");
+    const request = { path: pathname, expires: searchParams.get("expires"), version: searchParams.get("v"), signature: searchParams.get("signature") };
+    for (const instance of instances) expect((await instance.checkShareLink(request)).key).toBe("f");
     expect((await readdir(join(root, ".berth-storage"))).filter((n) => n.startsWith("signing-secret"))).toEqual(["signing-secret"]);
   });
 
@@ -151,9 +151,9 @@ describe("local signing secret", () => {
     const configured = open({ signingSecret: "configured-secret-0123456789" });
     await configured.saveBuffer(Buffer.from("x"), "f");
     const { pathname, searchParams } = new URL(await configured.getPresignedUrl("f", 600));
-    const request = { path: pathname, expires: searchParams.get("expires"), signature: searchParams.get("signature") };
-    expect(await configured.checkSignedFileUrl(request)).toBe("f");
-    const error = await storage.checkSignedFileUrl(request).catch((e: unknown) => e);
+    const request = { path: pathname, expires: searchParams.get("expires"), version: searchParams.get("v"), signature: searchParams.get("signature") };
+    expect((await configured.checkShareLink(request)).key).toBe("f");
+    const error = await storage.checkShareLink(request).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidSignatureError);
     expect(error).toMatchObject({ reason: "mismatch" });
   });
@@ -161,8 +161,8 @@ describe("local signing secret", () => {
   it("an expired link is refused as expired", async () => {
     await storage.saveBuffer(Buffer.from("x"), "f");
     const { pathname, searchParams } = new URL(await storage.getPresignedUrl("f", 60));
-    const request = { path: pathname, expires: searchParams.get("expires"), signature: searchParams.get("signature") };
-    await expect(storage.checkSignedFileUrl(request, Date.now() + 61_000)).rejects.toMatchObject({ reason: "expired" });
+    const request = { path: pathname, expires: searchParams.get("expires"), version: searchParams.get("v"), signature: searchParams.get("signature") };
+    await expect(storage.checkShareLink(request, Date.now() + 61_000)).rejects.toMatchObject({ reason: "expired" });
   });
 });
 

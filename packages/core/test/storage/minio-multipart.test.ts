@@ -39,7 +39,7 @@ function recordingStorage(options: { partSize?: number; maxUploadBytes: number }
       calls.removed.push(key);
     },
   });
-  const storage = createMinioStorage({ endPoint: "", port: 1, useSSL: false, accessKey: "", secretKey: "", bucket: "berth-test", client, ...options });
+  const storage = createMinioStorage({ endPoint: "", port: 1, useSSL: false, accessKey: "", secretKey: "", bucket: "berth-test", client, publicBaseUrl: "http://127.0.0.1:1", signingSecret: "unused-in-these-tests", ...options });
   return { storage, calls };
 }
 

@@ -8,7 +8,8 @@ import { pipeline } from "node:stream/promises";
 import {
   createLocalStorage,
   createMinioStorage,
-  isLocalStorage,
+  InvalidSignatureError,
+  ObjectNotFoundError,
   type StorageBackendName,
   type StorageService,
 } from "../../../src/storage/index.js";
@@ -31,24 +32,24 @@ export async function walk(dir: string): Promise<string[]> {
 
 /**
  * A minimal stand-in for the API's `/files/` route, built only from what the storage layer
- * exports, so that local presigned URLs can be fetched like MinIO's.
+ * exports: share links of both backends are Berth's own signed links, served by the API.
  */
 async function startFilesRoute(getStorage: () => StorageService): Promise<{ url: string; server: Server }> {
   const server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const storage = getStorage();
     try {
-      if (!isLocalStorage(storage)) throw new Error("not local");
-      const url = new URL(req.url ?? "/", "http://127.0.0.1");
-      const key = await storage.checkSignedFileUrl({
+      const { key, metadata } = await storage.checkShareLink({
         path: url.pathname,
         expires: url.searchParams.get("expires"),
+        version: url.searchParams.get("v"),
         signature: url.searchParams.get("signature"),
       });
-      const meta = await storage.getMetadata(key);
-      res.writeHead(200, { "content-type": meta.contentType, "content-length": meta.size });
+      res.writeHead(200, { "content-type": metadata.contentType, "content-length": metadata.size });
       await pipeline(await storage.getStream(key), res);
     } catch (error) {
-      res.writeHead(403).end((error as Error).name);
+      const status = error instanceof InvalidSignatureError ? (error.reason === "superseded" ? 410 : 403) : error instanceof ObjectNotFoundError ? 404 : 500;
+      res.writeHead(status).end((error as Error).name);
     }
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -57,8 +58,8 @@ async function startFilesRoute(getStorage: () => StorageService): Promise<{ url:
 
 /** Shared per test file: one s3rver and one files route, started lazily and closed by `closeShared`. */
 let s3: Promise<S3Server> | undefined;
-let filesRoute: Promise<{ url: string; server: Server }> | undefined;
-let currentLocal: StorageService | undefined;
+const filesRoutes = new Map<StorageBackendName, Promise<{ url: string; server: Server }>>();
+const current = new Map<string, StorageService>();
 
 export async function openStorage(backend: StorageBackendName, options: { maxUploadBytes?: number } = {}): Promise<StorageFixture> {
   const maxUploadBytes = options.maxUploadBytes ?? 64 * 1024 * 1024;
@@ -66,12 +67,8 @@ export async function openStorage(backend: StorageBackendName, options: { maxUpl
     const parent = await mkdtemp(join(tmpdir(), "berth-storage-"));
     const root = join(parent, "root");
     await mkdir(root);
-    filesRoute ??= startFilesRoute(() => {
-      if (!currentLocal) throw new Error("no local storage open");
-      return currentLocal;
-    });
-    const storage = createLocalStorage({ root, maxUploadBytes, publicBaseUrl: (await filesRoute).url });
-    currentLocal = storage;
+    const storage = createLocalStorage({ root, maxUploadBytes, publicBaseUrl: await filesRouteUrl("local") });
+    current.set("local", storage);
     return { storage, filesOnDisk: () => walk(parent), close: () => rm(parent, { recursive: true, force: true }) };
   }
   s3 ??= startS3Server();
@@ -83,13 +80,33 @@ export async function openStorage(backend: StorageBackendName, options: { maxUpl
     ...S3RVER_KEYS,
     bucket: `t-${randomBytes(6).toString("hex")}`,
     maxUploadBytes,
+    publicBaseUrl: await filesRouteUrl("minio"),
+    signingSecret: "a-secret-for-minio-share-links",
   });
+  current.set("minio", storage);
   return { storage, filesOnDisk: () => walk(server.directory), close: async () => {} };
 }
 
+/** The stand-in files route of one backend (each has its own, as each API serves its own storage). */
+async function filesRouteUrl(backend: StorageBackendName): Promise<string> {
+  let route = filesRoutes.get(backend);
+  if (!route) {
+    route = startFilesRoute(() => {
+      const storage = current.get(backend);
+      if (!storage) throw new Error(`no ${backend} storage open`);
+      return storage;
+    });
+    filesRoutes.set(backend, route);
+  }
+  return (await route).url;
+}
+
 export async function closeShared(): Promise<void> {
-  const [server, route] = await Promise.all([s3, filesRoute]);
-  s3 = filesRoute = currentLocal = undefined;
-  if (route) await new Promise((resolve) => route.server.close(resolve));
+  const server = await s3;
+  const routes = await Promise.all(filesRoutes.values());
+  s3 = undefined;
+  filesRoutes.clear();
+  current.clear();
+  for (const route of routes) await new Promise((resolve) => route.server.close(resolve));
   await server?.close();
 }

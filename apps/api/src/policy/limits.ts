@@ -3,6 +3,7 @@ import { maxTokensPlugin } from "@escape.tech/graphql-armor-max-tokens";
 import { createComplexityRule } from "@pothos/plugin-complexity";
 import { GraphQLError, validate, type DocumentNode, type GraphQLSchema } from "graphql";
 import type { Plugin } from "graphql-yoga";
+import type { ListSizes } from "./list-sizes.js";
 
 /**
  * Parsing stops past this many tokens. The largest operation in the public contract has about
@@ -14,8 +15,8 @@ export const MAX_QUERY_TOKENS = 5_000;
 function tooDeep(maxDepth: number) {
   return maxDepthPlugin({
     n: maxDepth,
-    // Introspection nests too (`fields { type { fields ...`), so it is limited like any query.
-    ignoreIntrospection: false,
+    // `__schema` has rules of its own (introspection.ts); `__type` is counted here like any field.
+    ignoreIntrospection: true,
     flattenFragments: true,
     propagateOnRejection: false,
     onReject: [
@@ -54,13 +55,15 @@ function costErrors(schema: GraphQLSchema, document: DocumentNode, context: obje
  * on the variables (`first: $n`), so it is checked per execution, not in the validation step
  * whose results yoga caches per document.
  */
-function tooCostly(maxCost: number): Plugin {
+function tooCostly(maxCost: number, sizes: ListSizes): Plugin {
   return {
-    onExecute({ args, setResultAndStopExecution }) {
+    async onExecute({ args, setResultAndStopExecution }) {
+      await sizes.refresh();
       const errors = costErrors(args.schema, args.document, args.contextValue as object, args.variableValues, args.operationName, maxCost);
       if (errors.length > 0) setResultAndStopExecution({ errors });
     },
-    onSubscribe({ args, setResultAndStopExecution }) {
+    async onSubscribe({ args, setResultAndStopExecution }) {
+      await sizes.refresh();
       const errors = costErrors(args.schema, args.document, args.contextValue as object, args.variableValues, args.operationName, maxCost);
       if (errors.length > 0) setResultAndStopExecution({ errors });
     },
@@ -68,8 +71,8 @@ function tooCostly(maxCost: number): Plugin {
 }
 
 /** Depth, size and cost limits for every operation, over HTTP and WebSocket alike. */
-export function queryLimits(limits: { maxQueryDepth: number; maxQueryCost: number }): Plugin[] {
-  return [maxTokensPlugin({ n: MAX_QUERY_TOKENS }) as Plugin, tooDeep(limits.maxQueryDepth) as Plugin, tooCostly(limits.maxQueryCost)];
+export function queryLimits(limits: { maxQueryDepth: number; maxQueryCost: number }, sizes: ListSizes): Plugin[] {
+  return [maxTokensPlugin({ n: MAX_QUERY_TOKENS }) as Plugin, tooDeep(limits.maxQueryDepth) as Plugin, tooCostly(limits.maxQueryCost, sizes)];
 }
 
 function bodyTooLarge(limit: number): GraphQLError {
@@ -78,9 +81,22 @@ function bodyTooLarge(limit: number): GraphQLError {
   });
 }
 
-function uploadTooLarge(fileLimit: number): GraphQLError {
+/** The smaller of the two limits on a multipart file, and the variable that sets it. */
+export interface UploadLimit {
+  bytes: number;
+  variable: "MAX_GRAPHQL_UPLOAD_BYTES" | "STORAGE_MAX_UPLOAD_BYTES";
+}
+
+export function graphqlUploadLimit(maxGraphqlUploadBytes: number, storageMaxUploadBytes: number): UploadLimit {
+  return storageMaxUploadBytes < maxGraphqlUploadBytes
+    ? { bytes: storageMaxUploadBytes, variable: "STORAGE_MAX_UPLOAD_BYTES" }
+    : { bytes: maxGraphqlUploadBytes, variable: "MAX_GRAPHQL_UPLOAD_BYTES" };
+}
+
+function uploadTooLarge({ bytes, variable }: UploadLimit): GraphQLError {
+  const hint = variable === "MAX_GRAPHQL_UPLOAD_BYTES" ? ": send larger files with PUT /files/<key>, which streams them" : "";
   return new GraphQLError(
-    `a GraphQL multipart upload may carry at most ${fileLimit} bytes of file (MAX_GRAPHQL_UPLOAD_BYTES): send larger files with PUT /files/<key>, which streams them`,
+    `a GraphQL multipart upload may carry at most ${bytes} bytes of file (${variable})${hint}`,
     { extensions: { code: "REQUEST_ENTITY_TOO_LARGE", http: { status: 413 } } },
   );
 }
@@ -95,12 +111,13 @@ function isMultipart(request: Request): boolean {
  * and by counting while reading when not (chunked). Streamed uploads (PUT /files/<key>) never
  * come here.
  */
-export function requestBodyLimit(limit: number, uploadFileLimit: number): Plugin {
+export function requestBodyLimit(limit: number, upload: UploadLimit): Plugin {
+  const uploadFileLimit = upload.bytes;
   return {
     onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {
       const multipart = isMultipart(request);
       const max = multipart ? limit + uploadFileLimit : limit;
-      const tooLarge = () => (multipart ? uploadTooLarge(uploadFileLimit) : bodyTooLarge(limit));
+      const tooLarge = () => (multipart ? uploadTooLarge(upload) : bodyTooLarge(limit));
       const length = request.headers.get("content-length");
       if (length !== null && Number(length) > max) throw tooLarge();
       if (!requestParser || !request.body) return;
