@@ -105,8 +105,16 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosFigures> {
     },
   };
 
+  const metricsToken = `chaos-metrics-${randomBytes(12).toString("hex")}`;
   const env = (name: string) =>
-    replicaEnv(name, { dir, token, databaseUrl: db.url, kubeconfig: kube.kubeconfig, redis: { url: opts.redisUrl, prefix }, extra: { AGENT_HEARTBEAT_SECONDS: "1", HEARTBEAT_TIMEOUT_SECONDS: "6" } });
+    replicaEnv(name, {
+      dir,
+      token,
+      databaseUrl: db.url,
+      kubeconfig: kube.kubeconfig,
+      redis: { url: opts.redisUrl, prefix },
+      extra: { AGENT_HEARTBEAT_SECONDS: "1", HEARTBEAT_TIMEOUT_SECONDS: "6", METRICS_TOKEN: metricsToken },
+    });
   const figures: Partial<ChaosFigures> = { agentKills: 0, manualScales: 0, apiKilled: "" };
   try {
     replicas.push(...(await Promise.all([fleet.start("chaos-a", env("chaos-a")), fleet.start("chaos-b", env("chaos-b"))])));
@@ -191,7 +199,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosFigures> {
 
     const metricTotal = await Promise.all(
       live().map(async (r) => {
-        const text = await fetch(`${r.url}/metrics`).then((x) => (x.ok ? x.text() : ""), () => "");
+        const response = await fetch(`${r.url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } });
+        if (!response.ok) throw new Error(`${r.name} /metrics answered ${response.status}`);
+        const text = await response.text();
+        if (!text.includes("berth_")) throw new Error(`${r.name} /metrics has no Berth metrics`);
         return [...text.matchAll(/^berth_busy_pod_deletions_total\{[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
       }),
     );
