@@ -18,6 +18,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   reconcile: () => import("./reconcile.js"),
   "pool-query": () => import("./pool-query.js"),
   storage: () => import("./storage.js"),
+  idle: () => import("./idle.js"),
 };
 
 /** The whole set must end within this; past it, what ran is written and the rest is reported as not run. */

@@ -1,6 +1,6 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { BerthConfig } from "../cluster/index.js";
-import { createKubernetesRuntime } from "./kubernetes.js";
+import { lazyRuntime } from "./lazy.js";
 import { createLocalRuntime } from "./local.js";
 import type { PodRuntime } from "./types.js";
 
@@ -8,7 +8,8 @@ export type { PodRuntime, RuntimeEvent, RuntimePod, RuntimePoolSpec } from "./ty
 export { DELETION_COST_ANNOTATION, MANAGED_LABEL, POOL_LABEL } from "./types.js";
 export { InvalidPodNameError, InvalidPodSpecError, KubernetesApiError, PodNameConflictError, PodStartError, RuntimeClosedError } from "./errors.js";
 export { createLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from "./local.js";
-export { createKubernetesRuntime, InvalidDeletionCostError, type KubernetesRuntimeOptions } from "./kubernetes.js";
+// The Kubernetes runtime itself is loaded on first use (see createRuntime); import it from "@berth/core/runtime/kubernetes".
+export type { KubernetesRuntimeOptions } from "./kubernetes.js";
 export { buildPodManifest, AGENT_CONTAINER, type AgentEnvOptions } from "./pod-manifest.js";
 export { AgentClient, GraphQLRequestError, graphqlEndpoint, type AgentClientOptions, type AssignedTask, type MutationResult, type ReportedStatus } from "./agent-client.js";
 export { AgentConfigError, demoAgentOptionsFromEnv, startDemoAgent, type DemoAgent, type DemoAgentOptions } from "./demo-agent.js";
@@ -31,13 +32,15 @@ export interface RuntimeDeps {
 /** The runtime the configuration chose (`POD_RUNTIME`, or the detected cluster mode). */
 export function createRuntime(config: BerthConfig["runtime"], deps: RuntimeDeps): PodRuntime {
   if (config.type === "kubernetes") {
-    return createKubernetesRuntime({
-      apiUrl: deps.apiUrl,
-      heartbeatMs: deps.heartbeatMs,
-      kubeConfig: deps.kubeConfig,
-      agentTokenSecret: deps.agentTokenSecret,
-      agentToken: deps.agentToken,
-    });
+    return lazyRuntime("kubernetes", async () =>
+      (await import("./kubernetes.js")).createKubernetesRuntime({
+        apiUrl: deps.apiUrl,
+        heartbeatMs: deps.heartbeatMs,
+        kubeConfig: deps.kubeConfig,
+        agentTokenSecret: deps.agentTokenSecret,
+        agentToken: deps.agentToken,
+      }),
+    );
   }
   return createLocalRuntime({ apiUrl: deps.apiUrl, agentToken: deps.agentToken, logDir: deps.logDir, heartbeatMs: deps.heartbeatMs });
 }

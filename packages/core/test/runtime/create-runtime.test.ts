@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AGENT_CONTAINER, buildPodManifest, createRuntime, InvalidPodSpecError, type RuntimePoolSpec } from "../../src/runtime/index.js";
+import { AGENT_CONTAINER, buildPodManifest, createRuntime, InvalidPodSpecError, RuntimeClosedError, type RuntimePoolSpec } from "../../src/runtime/index.js";
 import { FakeKubeApi } from "./fake-kube-api.js";
 
 const pool: RuntimePoolSpec = { name: "builds", namespace: "ci", image: null, podTemplate: null, slotsPerPod: 4 };
@@ -18,6 +18,31 @@ describe("createRuntime", () => {
     } finally {
       await local.close();
       await kubernetes.close();
+      await api.stop();
+    }
+  });
+});
+
+describe("the kubernetes runtime from createRuntime", () => {
+  it("loads the Kubernetes client on its first call, and a runtime closed before any call makes none", async () => {
+    const api = await new FakeKubeApi().start();
+    const deps = { apiUrl: "http://berth-api:4000", agentToken: async () => "t", kubeConfig: api.kubeConfig() };
+    try {
+      const unused = createRuntime({ type: "kubernetes", namespace: "default" }, deps);
+      await unused.close();
+      await expect(unused.create(pool, "builds-x")).rejects.toBeInstanceOf(RuntimeClosedError);
+      await expect(unused.list(pool)).rejects.toBeInstanceOf(RuntimeClosedError);
+      const events = [];
+      for await (const event of unused.watch(pool, new AbortController().signal)) events.push(event);
+      expect(events).toEqual([]);
+      expect(api.requests).toEqual([]);
+
+      const used = createRuntime({ type: "kubernetes", namespace: "default" }, deps);
+      expect(await used.list(pool)).toEqual([]);
+      await used.close();
+      await expect(used.create(pool, "builds-y")).rejects.toBeInstanceOf(RuntimeClosedError);
+      expect(api.requests.map((r) => `${r.method} ${r.path}`)).toEqual(["GET /api/v1/namespaces/ci/pods"]);
+    } finally {
       await api.stop();
     }
   });
