@@ -127,3 +127,19 @@ describe("the compiled server's imports", () => {
     expect([...missing]).toEqual([]);
   });
 });
+
+describe("the compiled API with Kubernetes pods", () => {
+  it("stops at start-up with one line when API_URL is a loopback address the pods cannot reach", async () => {
+    const api = start({
+      KUBERNETES_SERVICE_HOST: "10.0.0.1",
+      DATABASE_URL: "postgresql://postgres@127.0.0.1:1/unused",
+      REDIS_URL: "redis://127.0.0.1:1",
+      STORAGE_TYPE: "local",
+      API_URL: "http://127.0.0.1:4000",
+    });
+    expect(await api.exited).toBe(1);
+    expect(api.output()).toBe(
+      'berth: API_URL="http://127.0.0.1:4000" is invalid: expected an address the pools\' pods can reach (e.g. http://berth-api.berth.svc:4000), not a loopback one, when pods are Kubernetes pods\n',
+    );
+  });
+});

@@ -30,7 +30,7 @@ export interface RuntimeDeps {
 }
 
 /** The runtime the configuration chose (`POD_RUNTIME`, or the detected cluster mode). */
-export function createRuntime(config: BerthConfig["runtime"], deps: RuntimeDeps): PodRuntime {
+export function createRuntime(config: Pick<BerthConfig["runtime"], "type" | "namespace">, deps: RuntimeDeps): PodRuntime {
   if (config.type === "kubernetes") {
     return lazyRuntime("kubernetes", async () =>
       (await import("./kubernetes.js")).createKubernetesRuntime({
