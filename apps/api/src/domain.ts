@@ -78,6 +78,11 @@ export async function openDomain(
   const pools = new PoolController(core, {
     runtimes: { [runtime.kind]: runtime },
     heartbeatTimeoutSeconds: config.heartbeatTimeoutSeconds,
+    admission: {
+      defaultNamespace: config.runtime.namespace,
+      namespaces: config.runtime.namespaces,
+      podPolicy: { serviceAccounts: config.runtime.podServiceAccounts },
+    },
   });
 
   const locks = redis

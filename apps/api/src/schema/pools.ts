@@ -21,7 +21,7 @@ const Condition = builder
 
 const ScalingEventRef = builder.objectRef<ScalingEvent>("ScalingEvent").implement({
   fields: (t) => ({
-    kind: t.exposeString("kind", { description: "scale_up, scale_down, scale_down_blocked, ensure_min, pod_lost, reservation_expired or manual_scale." }),
+    kind: t.exposeString("kind", { description: "scale_up, scale_down, scale_down_blocked, ensure_min, pod_lost, reservation_expired, manual_scale or policy_override." }),
     fromPods: t.exposeInt("fromPods"),
     toPods: t.exposeInt("toPods"),
     utilization: t.exposeFloat("utilization"),
@@ -51,6 +51,10 @@ export const PoolRef = builder.objectRef<PoolSummary>("Pool").implement({
     autoscale: t.boolean({ resolve: (s) => s.pool.autoscale }),
     lostPodPolicy: t.string({ resolve: (s) => s.pool.lostPodPolicy, description: "fail or requeue." }),
     maxAttempts: t.int({ resolve: (s) => s.pool.maxAttempts }),
+    podPolicyOverride: t.boolean({
+      resolve: (s) => s.pool.podPolicyOverride,
+      description: "Set by an admin: the pod template may break the pod policy (see the policy_override events).",
+    }),
     utilization: t.float({ resolve: (s) => s.utilization, description: "(running + reserved) / slots on Ready pods." }),
     podCount: t.int({ resolve: (s) => s.podCount, description: "Pods that exist or are starting (not Lost or Terminating)." }),
     busySlots: t.int({ resolve: (s) => s.busySlots, description: "Running slots." }),
@@ -108,6 +112,10 @@ const poolSpecFields = (t: PothosSchemaTypes.InputFieldBuilder<PothosSchemaTypes
   autoscale: t.boolean(),
   lostPodPolicy: t.string({ description: "fail (default) or requeue." }),
   maxAttempts: t.int({ description: "Attempts before a requeued task fails." }),
+  podPolicyOverride: t.boolean({
+    description:
+      "Admin only: let the pod template break the pod policy (privileged or host-namespace pods, hostPath volumes, other service accounts, added capabilities, missing resource limits). Recorded as a policy_override event.",
+  }),
 });
 
 const CreatePoolInput = builder.inputType("CreatePoolInput", {
@@ -141,7 +149,7 @@ builder.mutationFields((t) => ({
     errors: {},
     args: { input: t.arg({ type: CreatePoolInput, required: true }) },
     resolve: async (_r, { input }, ctx) => {
-      const pool = await ctx.services.pools.createPool(input as PoolSpecInput);
+      const pool = await ctx.services.pools.createPool(input as PoolSpecInput, ctx.auth ?? undefined);
       return poolSummary(ctx.services.core, pool.name);
     },
   }),
@@ -150,7 +158,7 @@ builder.mutationFields((t) => ({
     errors: {},
     args: { name: t.arg.string({ required: true }), input: t.arg({ type: UpdatePoolInput, required: true }) },
     resolve: async (_r, args, ctx) => {
-      const pool = await ctx.services.pools.updatePool(args.name, args.input as Partial<PoolSpecInput>);
+      const pool = await ctx.services.pools.updatePool(args.name, args.input as Partial<PoolSpecInput>, ctx.auth ?? undefined);
       return poolSummary(ctx.services.core, pool.name);
     },
   }),

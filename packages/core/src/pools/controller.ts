@@ -12,6 +12,7 @@ import { PoolBusyError, PoolExistsError } from "./errors.js";
 import { poolMetrics, recordPoolGauges } from "./metrics.js";
 import { getPool, podSnapshots, specOf, type PoolCondition } from "./queries.js";
 import { mergeSpec, PoolSpecError, validatePoolSpec, withDefaults, type PoolSpecInput } from "./spec.js";
+import { admitPoolSpec, DEFAULT_ADMISSION, describeOverride, type PoolActor, type PoolAdmissionConfig } from "./admission.js";
 
 export interface PoolControllerOptions {
   runtimes: Partial<Record<string, PodRuntime>>;
@@ -21,6 +22,8 @@ export interface PoolControllerOptions {
   startTimeoutSeconds?: number;
   /** Lost and Terminating pod rows are kept this long for the console, then removed. */
   podHistorySeconds?: number;
+  /** Default namespace, allowed namespaces and pod policy of pools (default: namespace `default` only). */
+  admission?: PoolAdmissionConfig;
 }
 
 export interface ScaleResult {
@@ -123,11 +126,15 @@ export class PoolController {
     return runtime;
   }
 
-  async createPool(input: PoolSpecInput): Promise<Pool> {
-    const spec = validatePoolSpec(withDefaults(input), this.availableRuntimes);
+  /** Creates a pool; `actor` decides whether a pod policy override is allowed (admin only). */
+  async createPool(input: PoolSpecInput, actor?: PoolActor): Promise<Pool> {
+    const admission = this.opts.admission ?? DEFAULT_ADMISSION;
+    const spec = validatePoolSpec(withDefaults({ ...input, namespace: input.namespace ?? admission.defaultNamespace }), this.availableRuntimes);
+    const overridden = admitPoolSpec(spec, { actor, config: admission });
     if (await this.ctx.prisma.pool.findUnique({ where: { name: spec.name }, select: { id: true } })) throw new PoolExistsError(spec.name);
     try {
       const pool = await this.ctx.prisma.pool.create({ data: { ...spec, podTemplate: (spec.podTemplate ?? undefined) as Prisma.InputJsonValue | undefined } });
+      if (overridden) await this.record(pool, { kind: "policy_override", fromPods: 0, toPods: 0, utilization: 0, reason: describeOverride(overridden) });
       await publishPoolChanged(this.ctx, pool);
       return pool;
     } catch (error) {
@@ -137,14 +144,20 @@ export class PoolController {
   }
 
   /** Updates a pool's spec; the controller acts on it at its next pass. */
-  async updatePool(name: string, update: Partial<PoolSpecInput>): Promise<Pool> {
+  async updatePool(name: string, update: Partial<PoolSpecInput>, actor?: PoolActor): Promise<Pool> {
     const pool = await getPool(this.ctx, name);
-    const spec = validatePoolSpec(mergeSpec(specOf(pool), update), this.availableRuntimes);
+    const previous = specOf(pool);
+    const spec = validatePoolSpec(mergeSpec(previous, update), this.availableRuntimes);
+    const overridden = admitPoolSpec(spec, { actor, previous, config: this.opts.admission ?? DEFAULT_ADMISSION });
     const { name: _name, ...data } = spec;
     const updated = await this.ctx.prisma.pool.update({
       where: { id: pool.id },
       data: { ...data, podTemplate: (data.podTemplate ?? undefined) as Prisma.InputJsonValue | undefined },
     });
+    if (overridden) {
+      const pods = livePods(await podSnapshots(this.ctx, pool.id)).length;
+      await this.record(updated, { kind: "policy_override", fromPods: pods, toPods: pods, utilization: 0, reason: describeOverride(overridden) });
+    }
     await publishPoolChanged(this.ctx, updated);
     return updated;
   }

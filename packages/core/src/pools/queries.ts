@@ -53,6 +53,7 @@ export function specOf(pool: Pool): PoolSpec {
     autoscale: pool.autoscale,
     lostPodPolicy: pool.lostPodPolicy as PoolSpec["lostPodPolicy"],
     maxAttempts: pool.maxAttempts,
+    podPolicyOverride: pool.podPolicyOverride,
   };
 }
 

@@ -32,6 +32,7 @@ const fields = {
   autoscale: z.boolean(),
   lostPodPolicy: z.enum(["fail", "requeue"]),
   maxAttempts: z.number().int().min(1).max(100),
+  podPolicyOverride: z.boolean(),
 };
 
 export type PoolSpec = { [K in keyof typeof fields]: z.output<(typeof fields)[K]> };
@@ -56,6 +57,7 @@ export const POOL_DEFAULTS: Omit<PoolSpec, "name"> = {
   autoscale: true,
   lostPodPolicy: "fail",
   maxAttempts: 3,
+  podPolicyOverride: false,
 };
 
 /**
