@@ -12,7 +12,7 @@ import { PoolController, checkReconcilePass } from "@berth/core/pools";
 import { createRuntime, type PodRuntime } from "@berth/core/runtime";
 import { createStorage, type StorageService } from "@berth/core/storage";
 import { expireReservations } from "@berth/core/tasks";
-import { mintAgentToken } from "@berth/core/tokens";
+import { mintAgentToken, secretAgentTokenIssuer } from "@berth/core/tokens";
 import type { Redis } from "ioredis";
 
 /** Berth's domain, as the API serves it: everything past the database, Redis and the event bus. */
@@ -33,10 +33,10 @@ export interface DomainOptions {
 }
 
 /**
- * Agents in local pods (and in Kubernetes pods without a Secret) need a token limited to their
- * pool. Only hashes are stored, so this process mints one per pool and keeps it in memory.
- * Local pods end with the process, so a restart revokes the token its previous life minted;
- * Kubernetes pods outlive it and keep theirs.
+ * Agents in local pods need a token limited to their pool. Only hashes are stored, so this
+ * process mints one per pool and keeps it in memory. Local pods end with the process, so a
+ * restart revokes the token its previous life minted. (Kubernetes pods read theirs from the
+ * pool's Secret: see secretAgentTokenIssuer.)
  */
 export function agentTokenName(local: boolean, pool: string, replicaId: string): string {
   const name = `${local ? "local agents" : "agents"} of ${pool} on ${replicaId}`;
@@ -71,6 +71,7 @@ export async function openDomain(
     createRuntime(config.runtime, {
       apiUrl: config.api.url,
       agentToken: agentTokens(prisma, config),
+      agentTokens: secretAgentTokenIssuer(prisma),
       logDir: join(config.dataDir, "pods"),
     });
   base.onClose(() => runtime.close());

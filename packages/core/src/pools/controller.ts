@@ -180,6 +180,8 @@ export class PoolController {
       await tx.pool.delete({ where: { id: pool.id } });
     });
     if (runtime) for (const p of pods) await runtime.delete(runtimeSpec(pool), p.name).catch(() => {});
+    // The agent token Secret goes with the pool (the tokens themselves went with its row).
+    await runtime?.releasePool?.(runtimeSpec(pool)).catch(() => {});
     await this.ctx.events.publish("pool", { name, podCount: 0, utilization: 0, deleted: true, at: this.ctx.now().toISOString() });
   }
 

@@ -1,5 +1,6 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { BerthConfig } from "../cluster/index.js";
+import type { AgentTokenIssuer } from "./agent-secrets.js";
 import { lazyRuntime } from "./lazy.js";
 import { createLocalRuntime } from "./local.js";
 import type { PodRuntime } from "./types.js";
@@ -10,23 +11,24 @@ export { InvalidPodNameError, InvalidPodSpecError, KubernetesApiError, PodNameCo
 export { createLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from "./local.js";
 // The Kubernetes runtime itself is loaded on first use (see createRuntime); import it from "@berth/core/runtime/kubernetes".
 export type { KubernetesRuntimeOptions } from "./kubernetes.js";
-export { buildPodManifest, AGENT_CONTAINER, type AgentEnvOptions } from "./pod-manifest.js";
+export { buildPodManifest, AGENT_CONTAINER, DEFAULT_AGENT_RESOURCES, type AgentEnvOptions } from "./pod-manifest.js";
+export type { AgentTokenIssuer } from "./agent-secrets.js";
 export { AgentClient, GraphQLRequestError, graphqlEndpoint, type AgentClientOptions, type AssignedTask, type MutationResult, type ReportedStatus } from "./agent-client.js";
 export { AgentConfigError, demoAgentOptionsFromEnv, startDemoAgent, type DemoAgent, type DemoAgentOptions } from "./demo-agent.js";
 
 export interface RuntimeDeps {
   /** The API URL agents call (`BERTH_API_URL`). */
   apiUrl: string;
-  /** A pool's agent token: given to local pods, and to Kubernetes pods when no Secret is configured. */
+  /** A pool's agent token for local pods (in their environment). */
   agentToken: (pool: string) => Promise<string>;
+  /** `kubernetes`: mints the agent tokens kept in each pool's Secret. */
+  agentTokens?: AgentTokenIssuer;
   /** `local`: where each pod's output goes (`<logDir>/<pod>.log`). */
   logDir?: string;
   /** `BERTH_HEARTBEAT_MS` for the agents. */
   heartbeatMs?: number;
   /** `kubernetes`: the cluster to talk to (default: kubeconfig or in-cluster service account). */
   kubeConfig?: KubeConfig;
-  /** `kubernetes`: the Secret holding the agent token, in each pool's namespace. */
-  agentTokenSecret?: { name: string; key: string };
 }
 
 /** The runtime the configuration chose (`POD_RUNTIME`, or the detected cluster mode). */
@@ -37,8 +39,7 @@ export function createRuntime(config: Pick<BerthConfig["runtime"], "type" | "nam
         apiUrl: deps.apiUrl,
         heartbeatMs: deps.heartbeatMs,
         kubeConfig: deps.kubeConfig,
-        agentTokenSecret: deps.agentTokenSecret,
-        agentToken: deps.agentToken,
+        agentTokens: deps.agentTokens,
       }),
     );
   }

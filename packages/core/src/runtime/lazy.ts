@@ -21,6 +21,10 @@ export function lazyRuntime(kind: PodRuntime["kind"], load: () => Promise<PodRun
     setDeletionCost: async (pool, podName, busySlots) => {
       await (await runtime("set a deletion cost")).setDeletionCost?.(pool, podName, busySlots);
     },
+    pruneAgentTokens: async (pool) => (await runtime("prune agent tokens")).pruneAgentTokens?.(pool) ?? 0,
+    releasePool: async (pool) => {
+      await (await runtime("release a pool")).releasePool?.(pool);
+    },
     async *watch(pool, signal) {
       if (closed && !loaded) return;
       yield* (await runtime("watch pods")).watch(pool, signal);

@@ -11,6 +11,6 @@ export {
   type CreateApiTokenInput,
   type VerifiedApiToken,
 } from "./tokens.js";
-export { mintAgentToken, type MintAgentTokenInput } from "./agent-tokens.js";
+export { mintAgentToken, secretAgentTokenIssuer, secretAgentTokenName, type MintAgentTokenInput } from "./agent-tokens.js";
 export { ensureBootstrapAdminToken, BOOTSTRAP_TOKEN_NAME, type BootstrapResult } from "./bootstrap.js";
 export { ApiTokenNotFoundError, InvalidTokenNameError, InvalidTokenRoleError, TokenPoolNotAllowedError, TokenPoolNotFoundError } from "./errors.js";

@@ -22,6 +22,14 @@ type Pod = {
 
 type WatchEvent = { type: "ADDED" | "MODIFIED" | "DELETED"; object: Pod; rv: number };
 
+type Secret = {
+  apiVersion: "v1";
+  kind: "Secret";
+  type: string;
+  metadata: { name: string; namespace: string; uid: string; resourceVersion: string; creationTimestamp: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  data?: Record<string, string>;
+};
+
 /**
  * A Kubernetes API server double that speaks the real wire format for the core/v1 pod calls the
  * runtime makes: list (labelSelector), read, create, delete, merge patch, and watch (newline-
@@ -31,6 +39,7 @@ type WatchEvent = { type: "ADDED" | "MODIFIED" | "DELETED"; object: Pod; rv: num
 export class FakeKubeApi {
   readonly requests: RecordedRequest[] = [];
   private readonly pods = new Map<string, Pod>();
+  private readonly secrets = new Map<string, Secret>();
   private readonly history: WatchEvent[] = [];
   private readonly watchers = new Set<{ res: ServerResponse; namespace: string; selector: Record<string, string> }>();
   private revision = 100;
@@ -75,6 +84,24 @@ export class FakeKubeApi {
 
   pod(namespace: string, name: string): Pod | undefined {
     return this.pods.get(`${namespace}/${name}`);
+  }
+
+  secret(namespace: string, name: string): Secret | undefined {
+    return this.secrets.get(`${namespace}/${name}`);
+  }
+
+  /** Every pod and secret stored, as the server would return them. */
+  objects(): { pods: Pod[]; secrets: Secret[] } {
+    return { pods: [...this.pods.values()], secrets: [...this.secrets.values()] };
+  }
+
+  /** Removes a pod at once, as the kubelet finally does (no request recorded). */
+  remove(namespace: string, name: string): void {
+    const pod = this.pods.get(`${namespace}/${name}`);
+    if (!pod) throw new Error(`no pod ${namespace}/${name}`);
+    this.pods.delete(`${namespace}/${name}`);
+    pod.metadata.resourceVersion = String(++this.revision);
+    this.emit("DELETED", pod);
   }
 
   setPhase(namespace: string, name: string, phase: string): void {
@@ -133,6 +160,8 @@ export class FakeKubeApi {
       const [f] = this.failNext.splice(failure, 1);
       return status(res, f!.code, f!.reason, `injected ${f!.reason}`);
     }
+    const secretPath = /^\/api\/v1\/namespaces\/([^/]+)\/secrets(?:\/([^/]+))?$/.exec(url.pathname);
+    if (secretPath) return this.handleSecret(req, res, decodeURIComponent(secretPath[1]!), secretPath[2] ? decodeURIComponent(secretPath[2]) : undefined, body);
     const match = /^\/api\/v1\/namespaces\/([^/]+)\/pods(?:\/([^/]+))?$/.exec(url.pathname);
     if (!match) return status(res, 404, "NotFound", `the server could not find the requested resource`);
     const namespace = decodeURIComponent(match[1]!);
@@ -180,6 +209,41 @@ export class FakeKubeApi {
       pod.metadata.resourceVersion = String(++this.revision);
       this.emit("MODIFIED", pod);
       return json(res, 200, pod);
+    }
+    return status(res, 405, "MethodNotAllowed", `method ${req.method} not allowed`);
+  }
+
+  /** core/v1 secrets: read, create, JSON merge patch, delete (no list or watch: the runtime makes none). */
+  private handleSecret(req: IncomingMessage, res: ServerResponse, namespace: string, name: string | undefined, body: unknown): void {
+    if (!name && req.method === "POST") {
+      const manifest = body as { metadata?: { name?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; type?: string; data?: Record<string, string> };
+      const secretName = manifest.metadata?.name ?? "";
+      if (this.secrets.has(`${namespace}/${secretName}`)) return status(res, 409, "AlreadyExists", `secrets "${secretName}" already exists`, { name: secretName, kind: "secrets" });
+      const secret: Secret = {
+        apiVersion: "v1",
+        kind: "Secret",
+        type: manifest.type ?? "Opaque",
+        metadata: { ...manifest.metadata, name: secretName, namespace, uid: randomUUID(), resourceVersion: String(++this.revision), creationTimestamp: new Date().toISOString() },
+        data: { ...manifest.data },
+      };
+      this.secrets.set(`${namespace}/${secretName}`, secret);
+      return json(res, 201, secret);
+    }
+    if (!name) return status(res, 405, "MethodNotAllowed", `method ${req.method} not allowed on the secrets collection here`);
+    const secret = this.secrets.get(`${namespace}/${name}`);
+    if (!secret) return status(res, 404, "NotFound", `secrets "${name}" not found`, { name, kind: "secrets" });
+    if (req.method === "GET") return json(res, 200, secret);
+    if (req.method === "DELETE") {
+      this.secrets.delete(`${namespace}/${name}`);
+      return json(res, 200, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", details: { name, kind: "secrets", uid: secret.metadata.uid } });
+    }
+    if (req.method === "PATCH") {
+      if (req.headers["content-type"] !== "application/merge-patch+json" && req.headers["content-type"] !== "application/strategic-merge-patch+json") {
+        return status(res, 415, "UnsupportedMediaType", `the body of the request was in an unknown format`);
+      }
+      mergePatch(secret as unknown as Record<string, unknown>, body as Record<string, unknown>);
+      secret.metadata.resourceVersion = String(++this.revision);
+      return json(res, 200, secret);
     }
     return status(res, 405, "MethodNotAllowed", `method ${req.method} not allowed`);
   }
