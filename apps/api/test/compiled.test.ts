@@ -4,7 +4,7 @@
 // production install leaves out.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshPostgres } from "../../../packages/core/test/support/databases.js";
 import { postgresAvailable, REDIS_URL, redisAvailable } from "../../../packages/core/test/support/services.js";
 import { productionStartArgs } from "../../../bench/support/start-command.js";
+import { FakeKubeApi } from "../../../packages/core/test/runtime/fake-kube-api.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const RECORD_LOADS = fileURLToPath(new URL("./fixtures/record-loads.mjs", import.meta.url));
@@ -81,7 +82,7 @@ describe.skipIf(!postgresAvailable || !redisAvailable)("the compiled API in clus
       expect(modules.some((m) => m.endsWith("/apps/api/dist/server.js"))).toBe(true);
       expect(modules.some((m) => m.includes("/packages/core/dist/"))).toBe(true);
       const unexpected = modules.filter(
-        (m) => m.endsWith(".ts") || /\/(tsx|@kubernetes\/client-node|@electric-sql\/pglite|pglite-prisma-adapter|@prisma\/schema-engine-wasm)\//.test(m),
+        (m) => m.endsWith(".ts") || m.endsWith("/vendor/kubernetes-client.js") || /\/(tsx|@kubernetes\/client-node|@electric-sql\/pglite|pglite-prisma-adapter|@prisma\/schema-engine-wasm)\//.test(m),
       );
       expect(unexpected).toEqual([]);
 
@@ -91,6 +92,61 @@ describe.skipIf(!postgresAvailable || !redisAvailable)("the compiled API in clus
     } finally {
       api.child.kill("SIGKILL");
       await database.drop();
+    }
+  });
+});
+
+describe.skipIf(!postgresAvailable || !redisAvailable)("the compiled API with Kubernetes pods", () => {
+  it("runs a kubernetes pool's pods through the vendored Kubernetes client, with the agent token in a Secret", async () => {
+    const kube = await new FakeKubeApi().start();
+    const database = await freshPostgres();
+    const kubeconfig = join(dir, "kubeconfig");
+    await writeFile(kubeconfig, kube.kubeConfig("berth").exportConfig());
+    const loaded = join(dir, "loaded-kube.txt");
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const admin = "compiled-test-admin-token-4567";
+    const api = start(
+      {
+        CLUSTER_MODE: "true",
+        DATABASE_URL: database.url,
+        REDIS_URL,
+        REDIS_PREFIX: `berth-compiled-kube-${port}:`,
+        STORAGE_TYPE: "local",
+        LOCAL_STORAGE_PATH: join(dir, "files-kube"),
+        BERTH_DATA_DIR: join(dir, "data-kube"),
+        BERTH_ADMIN_TOKEN: admin,
+        API_PORT: String(port),
+        POD_RUNTIME: "kubernetes",
+        KUBECONFIG: kubeconfig,
+        KUBERNETES_NAMESPACE: "berth",
+        API_URL: "http://berth-api.berth.svc:4000",
+        RECONCILE_SCHEDULE: "* * * * * *",
+        BERTH_TEST_LOADED_MODULES: loaded,
+      },
+      ["--import", RECORD_LOADS],
+    );
+    try {
+      await until("/readyz", async () => (await status(`http://127.0.0.1:${port}/readyz`)) === 200, api.exited);
+      const created = await fetch(`http://127.0.0.1:${port}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${admin}` },
+        body: JSON.stringify({ query: `mutation { createPool(input: { name: "compiled", runtime: "kubernetes", image: "berth/agent:0.1.0", minPods: 1, maxPods: 1 }) { __typename } }` }),
+      }).then((r) => r.json() as Promise<{ data: { createPool: { __typename: string } } }>);
+      expect(created.data.createPool.__typename).toBe("MutationCreatePoolSuccess");
+      await until("the pool's pod", async () => kube.requestsMatching("POST", "/api/v1/namespaces/berth/pods").length > 0, api.exited);
+
+      const pod = kube.requestsMatching("POST", "/api/v1/namespaces/berth/pods")[0]!.body as { spec: { containers: { name: string; env: { name: string; valueFrom?: unknown }[] }[] } };
+      const secret = kube.secret("berth", "berth-agent-compiled")!;
+      const key = secret.metadata.annotations!["berth.dev/agent-token"]!;
+      expect(pod.spec.containers[0]!.env.find((e) => e.name === "BERTH_AGENT_TOKEN")).toEqual({ name: "BERTH_AGENT_TOKEN", valueFrom: { secretKeyRef: { name: "berth-agent-compiled", key } } });
+
+      const modules = (await readFile(loaded, "utf8")).split("\n").filter(Boolean);
+      expect(modules.some((m) => m.endsWith("/packages/core/dist/vendor/kubernetes-client.js"))).toBe(true);
+      expect(modules.filter((m) => m.includes("/@kubernetes/client-node/"))).toEqual([]);
+    } finally {
+      api.child.kill("SIGKILL");
+      await database.drop();
+      await kube.stop();
     }
   });
 });
