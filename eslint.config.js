@@ -3,7 +3,7 @@ import globals from "globals";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["**/node_modules/**", "**/.next/**", "packages/core/src/generated/**", "**/next-env.d.ts", "bench/results/**", "e2e/artifacts/**", "test-results/**"] },
+  { ignores: ["**/node_modules/**", "**/dist/**", "**/.next/**", "packages/core/src/generated/**", "**/next-env.d.ts", "bench/results/**", "e2e/artifacts/**", "test-results/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -12,7 +12,7 @@ import { PoolController, checkReconcilePass } from "@berth/core/pools";
 import { createRuntime, guardBusyPodDeletion, type PodRuntime } from "@berth/core/runtime";
 import { createStorage, type StorageService } from "@berth/core/storage";
 import { expireReservations } from "@berth/core/tasks";
-import { mintAgentToken, verifyApiToken } from "@berth/core/tokens";
+import { mintAgentToken, secretAgentTokenIssuer, verifyApiToken } from "@berth/core/tokens";
 import type { Redis } from "ioredis";
 
 /** Berth's domain, as the API serves it: everything past the database, Redis and the event bus. */
@@ -91,8 +91,10 @@ export async function openDomain(
       createRuntime(config.runtime, {
         apiUrl: config.api.url,
         agentToken: agentTokens(prisma, config, podDir),
+        agentTokens: secretAgentTokenIssuer(prisma),
         podDir,
         heartbeatMs: config.agentHeartbeatSeconds * 1000,
+        namespaces: config.runtime.namespaces,
       }),
     core,
   );
@@ -109,6 +111,11 @@ export async function openDomain(
     runtimes: { [runtime.kind]: runtime },
     heartbeatTimeoutSeconds: config.heartbeatTimeoutSeconds,
     locks,
+    admission: {
+      defaultNamespace: config.runtime.namespace,
+      namespaces: config.runtime.namespaces,
+      podPolicy: { serviceAccounts: config.runtime.podServiceAccounts },
+    },
   });
 
   const storage = createStorage(config.storage, { publicBaseUrl: config.api.url });

@@ -20,7 +20,7 @@ const Condition = builder
 
 const ScalingEventRef = builder.objectRef<ScalingEvent>("ScalingEvent").implement({
   fields: (t) => ({
-    kind: t.exposeString("kind", { description: "scale_up, scale_down, scale_down_blocked, ensure_min, pod_lost, reservation_expired or manual_scale." }),
+    kind: t.exposeString("kind", { description: "scale_up, scale_down, scale_down_blocked, ensure_min, pod_lost, reservation_expired, manual_scale or policy_override." }),
     fromPods: t.exposeInt("fromPods"),
     toPods: t.exposeInt("toPods"),
     utilization: t.exposeFloat("utilization"),
@@ -53,6 +53,10 @@ export const PoolRef = builder.objectRef<PoolSummary>("Pool").implement({
     taskTimeoutSeconds: t.int({ nullable: true, resolve: (s) => s.pool.taskTimeoutSeconds, description: "Default run deadline of each task phase; null: none." }),
     timeoutPolicy: t.string({ resolve: (s) => s.pool.timeoutPolicy, description: "fail or requeue: what a task past its deadline does." }),
     stopGraceSeconds: t.int({ resolve: (s) => s.pool.stopGraceSeconds, description: "How long a stopped task's slot waits for its agent to confirm the stop." }),
+    podPolicyOverride: t.boolean({
+      resolve: (s) => s.pool.podPolicyOverride,
+      description: "Set by an admin: the pod template may break the pod policy (see the policy_override events).",
+    }),
     utilization: t.float({ resolve: (s) => s.utilization, description: "(running + reserved) / slots on Ready pods." }),
     podCount: t.int({ resolve: (s) => s.podCount, description: "Pods that exist or are starting (not Lost or Terminating)." }),
     busySlots: t.int({ resolve: (s) => s.busySlots, description: "Running slots." }),
@@ -119,6 +123,10 @@ const poolSpecFields = (t: PothosSchemaTypes.InputFieldBuilder<PothosSchemaTypes
   taskTimeoutSeconds: t.int({ description: "Default run deadline of each task phase (plan, apply), 1 s to 7 days; default 3600. Explicit null: no deadline." }),
   timeoutPolicy: t.string({ description: "fail (default) or requeue: what a task past its deadline does (requeue within maxAttempts, plan phase only)." }),
   stopGraceSeconds: t.int({ description: "How long the slot of a cancelled or timed-out task stays held while its agent stops the work; default 30." }),
+  podPolicyOverride: t.boolean({
+    description:
+      "Admin only: let the pod template break the pod policy (privileged or host-namespace pods, hostPath volumes, other service accounts, added capabilities, missing resource limits). Recorded as a policy_override event.",
+  }),
 });
 
 const CreatePoolInput = builder.inputType("CreatePoolInput", {
@@ -157,7 +165,7 @@ builder.mutationFields((t) => ({
     errors: {},
     args: { input: t.arg({ type: CreatePoolInput, required: true }) },
     resolve: async (_r, { input }, ctx) => {
-      const pool = await ctx.services.pools.createPool(input as PoolSpecInput);
+      const pool = await ctx.services.pools.createPool(input as PoolSpecInput, ctx.auth ?? undefined);
       return poolSummary(ctx.services.core, pool.name);
     },
   }),
@@ -166,7 +174,7 @@ builder.mutationFields((t) => ({
     errors: {},
     args: { name: t.arg.string({ required: true }), input: t.arg({ type: UpdatePoolInput, required: true }) },
     resolve: async (_r, args, ctx) => {
-      const pool = await ctx.services.pools.updatePool(args.name, args.input as Partial<PoolSpecInput>);
+      const pool = await ctx.services.pools.updatePool(args.name, args.input as Partial<PoolSpecInput>, ctx.auth ?? undefined);
       return poolSummary(ctx.services.core, pool.name);
     },
   }),

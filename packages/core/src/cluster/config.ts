@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { resolve } from "node:path";
 import { z } from "zod";
 import { detectCluster, type ClusterInfo, type Env } from "./detect.js";
@@ -26,6 +27,15 @@ const url = (protocols: string[]) =>
     }
   });
 
+const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** A comma-separated list of names, each matching `name`; duplicates and blanks dropped. */
+const nameList = (name: RegExp, maxLength: number) =>
+  z
+    .string()
+    .transform((v) => [...new Set(v.split(",").map((item) => item.trim()).filter(Boolean))])
+    .refine((list) => list.length > 0 && list.every((item) => item.length <= maxLength && name.test(item)));
+
 /** Every environment variable Berth reads: name → [schema, what it accepts, default]. */
 const variables = {
   API_PORT: [port, "a TCP port 1-65535", "4000"],
@@ -50,7 +60,9 @@ const variables = {
   STORAGE_MAX_UPLOAD_BYTES: [positive, "a positive number of bytes", String(1024 ** 3)],
   STORAGE_SIGNING_SECRET: [z.string().min(16), "a secret of at least 16 characters", undefined],
   POD_RUNTIME: [z.enum(["local", "kubernetes"]), "local or kubernetes", undefined],
-  KUBERNETES_NAMESPACE: [z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/), "a Kubernetes namespace name", "default"],
+  KUBERNETES_NAMESPACE: [z.string().max(63).regex(dns1123Label), "a Kubernetes namespace name", "default"],
+  BERTH_POOL_NAMESPACES: [nameList(dns1123Label, 63), "a comma-separated list of Kubernetes namespace names", undefined],
+  BERTH_POD_SERVICE_ACCOUNTS: [nameList(dns1123Subdomain, 253), "a comma-separated list of service account names", "default"],
   HEARTBEAT_TIMEOUT_SECONDS: [positive, "a positive number of seconds", "30"],
   AGENT_HEARTBEAT_SECONDS: [positive, "a positive number of seconds", "5"],
   RECONCILE_SCHEDULE: [z.string().min(1), "a cron expression with seconds, e.g. */5 * * * * *", "*/5 * * * * *"],
@@ -132,7 +144,15 @@ export interface BerthConfig {
     signingSecret?: string;
     minio: { endPoint: string; port: number; useSSL: boolean; accessKey?: string; secretKey?: string; bucket: string };
   };
-  runtime: { type: "local" | "kubernetes"; namespace: string };
+  runtime: {
+    type: "local" | "kubernetes";
+    /** Namespace of a new pool that names none. */
+    namespace: string;
+    /** The namespaces pools may use; `namespace` is one of them. */
+    namespaces: string[];
+    /** Service accounts a pool's pod template may name without an admin's override. */
+    podServiceAccounts: string[];
+  };
   heartbeatTimeoutSeconds: number;
   /** How often agents Berth starts heartbeat and sync; new work goes only to pods heard from within three of these. */
   agentHeartbeatSeconds: number;
@@ -169,12 +189,20 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     throw new ConfigError("AGENT_HEARTBEAT_SECONDS", `at most half of HEARTBEAT_TIMEOUT_SECONDS (${v.HEARTBEAT_TIMEOUT_SECONDS}), so one late heartbeat does not lose a pod`, String(v.AGENT_HEARTBEAT_SECONDS));
   }
   const host = v.API_HOST ?? (cluster.mode === "kubernetes" ? "0.0.0.0" : "127.0.0.1");
+  const apiUrl = v.API_URL ?? `http://127.0.0.1:${v.API_PORT}`;
+  if (runtimeType === "kubernetes" && isLoopback(new URL(apiUrl).hostname)) {
+    throw new ConfigError("API_URL", "an address the pools' pods can reach (e.g. http://berth-api.berth.svc:4000), not a loopback one, when pods are Kubernetes pods", v.API_URL);
+  }
+  const namespaces = v.BERTH_POOL_NAMESPACES ?? [v.KUBERNETES_NAMESPACE];
+  if (!namespaces.includes(v.KUBERNETES_NAMESPACE)) {
+    throw new ConfigError("KUBERNETES_NAMESPACE", `one of BERTH_POOL_NAMESPACES (${namespaces.join(", ")}): new pools go there`, v.KUBERNETES_NAMESPACE);
+  }
   return {
     cluster,
     api: {
       port: v.API_PORT,
       host,
-      url: v.API_URL ?? `http://127.0.0.1:${v.API_PORT}`,
+      url: apiUrl,
       maxQueryDepth: v.MAX_QUERY_DEPTH,
       maxQueryCost: v.MAX_QUERY_COST,
       maxRequestBytes: v.MAX_REQUEST_BYTES,
@@ -211,13 +239,23 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
         bucket: v.MINIO_BUCKET,
       },
     },
-    runtime: { type: runtimeType, namespace: v.KUBERNETES_NAMESPACE },
+    runtime: { type: runtimeType, namespace: v.KUBERNETES_NAMESPACE, namespaces, podServiceAccounts: v.BERTH_POD_SERVICE_ACCOUNTS },
     heartbeatTimeoutSeconds: v.HEARTBEAT_TIMEOUT_SECONDS,
     agentHeartbeatSeconds: v.AGENT_HEARTBEAT_SECONDS,
     reconcileSchedule: v.RECONCILE_SCHEDULE,
     cronHistoryKeep: v.CRON_HISTORY_KEEP,
     logLevel: v.LOG_LEVEL,
   };
+}
+
+/** localhost, 127.0.0.0/8, ::1 and the unspecified addresses: nothing another machine can reach. */
+function isLoopback(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  if (host === "localhost" || host.endsWith(".localhost")) return true;
+  if (isIP(host) === 4) return host.startsWith("127.") || host === "0.0.0.0";
+  // URL normalises IPv6: [::ffff:127.0.0.1] becomes [::ffff:7f00:1].
+  if (isIP(host) === 6) return host === "::1" || host === "::" || /^::ffff:(127\.|7f[0-9a-f]{2}:)/.test(host);
+  return false;
 }
 
 /** The variables Berth reads, with what each accepts and its default: the README's table comes from here. */

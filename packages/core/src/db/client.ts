@@ -1,9 +1,8 @@
 import { mkdir } from "node:fs/promises";
-import { PGlite } from "@electric-sql/pglite";
+import type { PGlite } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
 import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import pg from "pg";
-import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaClient } from "../generated/prisma/client.js";
 import { acquireDataDirLock } from "./data-dir-lock.js";
 import { applyMigrations, type SqlRunner } from "./migrations.js";
@@ -62,6 +61,8 @@ function describePgError(error: unknown, url: string): string {
 }
 
 async function openPglite(config: { kind: "pglite"; dataDir: string } | { kind: "pglite-memory" }): Promise<Database> {
+  // Loaded here, not at the top: a replica on PostgreSQL never needs the embedded database's code.
+  const [{ PGlite }, { PrismaPGlite }] = await Promise.all([import("@electric-sql/pglite"), import("pglite-prisma-adapter")]);
   let releaseLock = async () => {};
   let pglite: PGlite;
   if (config.kind === "pglite") {

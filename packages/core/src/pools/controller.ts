@@ -13,8 +13,9 @@ import { PoolBusyError, PoolExistsError } from "./errors.js";
 import { PoolGuards, type PoolGuard } from "./guard.js";
 import { poolMetrics, recordPoolGauges } from "./metrics.js";
 import { planRuntime, toPodSnapshots, type PodRow, type PoolView } from "./observe.js";
-import { getPool, specOf, type PoolCondition } from "./queries.js";
+import { getPool, podSnapshots, specOf, type PoolCondition } from "./queries.js";
 import { mergeSpec, PoolSpecError, validatePoolSpec, withDefaults, type PoolSpecInput } from "./spec.js";
+import { admitPoolSpec, DEFAULT_ADMISSION, describeOverride, type PoolActor, type PoolAdmissionConfig } from "./admission.js";
 
 export interface PoolControllerOptions {
   runtimes: Partial<Record<string, PodRuntime>>;
@@ -36,6 +37,8 @@ export interface PoolControllerOptions {
   startedAt?: Date;
   /** How long a manual scale or delete waits for a pass acting on the pool. Default 10 s. */
   guardWaitMs?: number;
+  /** Default namespace, allowed namespaces and pod policy of pools (default: namespace `default` only). */
+  admission?: PoolAdmissionConfig;
 }
 
 export interface ScaleResult {
@@ -152,11 +155,15 @@ export class PoolController {
     return runtime;
   }
 
-  async createPool(input: PoolSpecInput): Promise<Pool> {
-    const spec = validatePoolSpec(withDefaults(input), this.availableRuntimes);
+  /** Creates a pool; `actor` decides whether a pod policy override is allowed (admin only). */
+  async createPool(input: PoolSpecInput, actor?: PoolActor): Promise<Pool> {
+    const admission = this.opts.admission ?? DEFAULT_ADMISSION;
+    const spec = validatePoolSpec(withDefaults({ ...input, namespace: input.namespace ?? admission.defaultNamespace }), this.availableRuntimes);
+    const overridden = admitPoolSpec(spec, { actor, config: admission });
     if (await this.ctx.prisma.pool.findUnique({ where: { name: spec.name }, select: { id: true } })) throw new PoolExistsError(spec.name);
     try {
       const pool = await this.ctx.prisma.pool.create({ data: { ...spec, podTemplate: (spec.podTemplate ?? undefined) as Prisma.InputJsonValue | undefined } });
+      if (overridden) await this.record(pool, { kind: "policy_override", fromPods: 0, toPods: 0, utilization: 0, reason: describeOverride(overridden) });
       await publishPoolChanged(this.ctx, pool);
       return pool;
     } catch (error) {
@@ -166,14 +173,20 @@ export class PoolController {
   }
 
   /** Updates a pool's spec; the controller acts on it at its next pass. */
-  async updatePool(name: string, update: Partial<PoolSpecInput>): Promise<Pool> {
+  async updatePool(name: string, update: Partial<PoolSpecInput>, actor?: PoolActor): Promise<Pool> {
     const pool = await getPool(this.ctx, name);
-    const spec = validatePoolSpec(mergeSpec(specOf(pool), update), this.availableRuntimes);
+    const previous = specOf(pool);
+    const spec = validatePoolSpec(mergeSpec(previous, update), this.availableRuntimes);
+    const overridden = admitPoolSpec(spec, { actor, previous, config: this.opts.admission ?? DEFAULT_ADMISSION });
     const { name: _name, ...data } = spec;
     const updated = await this.ctx.prisma.pool.update({
       where: { id: pool.id },
       data: { ...data, podTemplate: (data.podTemplate ?? undefined) as Prisma.InputJsonValue | undefined },
     });
+    if (overridden) {
+      const pods = livePods(await podSnapshots(this.ctx, pool.id)).length;
+      await this.record(updated, { kind: "policy_override", fromPods: pods, toPods: pods, utilization: 0, reason: describeOverride(overridden) });
+    }
     await publishPoolChanged(this.ctx, updated);
     return updated;
   }
@@ -210,6 +223,8 @@ export class PoolController {
     );
     // Pods whose delete fails here are found again as orphans (labelled, without a row).
     if (runtime) for (const p of pods) await runtime.delete(runtimeSpec(pool), p.name).catch(() => {});
+    // The agent token Secret goes with the pool (the tokens themselves went with its row).
+    await runtime?.releasePool?.(runtimeSpec(pool)).catch(() => {});
     await this.ctx.events.publish("pool", { name, podCount: 0, utilization: 0, deleted: true, at: this.ctx.now().toISOString() });
   }
 
@@ -607,8 +622,9 @@ export class PoolController {
   }
 
   /**
-   * Runtime pods labelled as Berth's that have no row (their pool or their row was deleted while
-   * the pod lived on, e.g. across a restart): deleted. The list comes before the rows are read,
+   * Housekeeping at most once a minute: agent tokens no pod uses are revoked, and runtime pods
+   * labelled as Berth's that have no row (their pool or their row was deleted while the pod lived
+   * on, e.g. across a restart) are deleted. The list comes before the rows are read,
    * and a row is always written before its pod is created, so a pod being created is never taken
    * for an orphan.
    */
@@ -617,6 +633,10 @@ export class PoolController {
     if (nowMs - this.lastOrphanScan < ORPHAN_SCAN_MS) return [];
     this.lastOrphanScan = nowMs;
     const deleted: string[] = [];
+    // Agent tokens no pod refers to any more are revoked at the same pace.
+    for (const pool of await this.ctx.prisma.pool.findMany()) {
+      await this.opts.runtimes[pool.runtime]?.pruneAgentTokens?.(runtimeSpec(pool)).catch(() => poolMetrics.runtimeErrors.inc({ pool: pool.name, operation: "prune" }));
+    }
     for (const runtime of new Set(Object.values(this.opts.runtimes).filter((r): r is PodRuntime => r !== undefined))) {
       const listed = (await runtime.listAll()).filter((p) => !p.terminating);
       if (listed.length === 0) continue;

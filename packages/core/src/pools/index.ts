@@ -23,3 +23,5 @@ export { countPools, getPool, findPoolSummary, scalingEventsOfPools, slotsOfPod,
 export { validatePoolSpec, withDefaults, mergeSpec, PoolSpecError, POOL_DEFAULTS, RUNTIMES, type PoolSpec, type PoolSpecInput } from "./spec.js";
 export { poolMetrics } from "./metrics.js";
 export { slotStates, poolStates } from "./live.js";
+export { admitPoolSpec, describeOverride, DEFAULT_ADMISSION, PodPolicyError, PodPolicyOverrideError, type PoolActor, type PoolAdmissionConfig } from "./admission.js";
+export { podPolicyViolations, SAFE_CAPABILITIES, type PodPolicy, type PodPolicyViolation } from "./pod-policy.js";

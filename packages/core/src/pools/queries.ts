@@ -56,6 +56,7 @@ export function specOf(pool: Pool): PoolSpec {
     taskTimeoutSeconds: pool.taskTimeoutSeconds,
     timeoutPolicy: pool.timeoutPolicy as PoolSpec["timeoutPolicy"],
     stopGraceSeconds: pool.stopGraceSeconds,
+    podPolicyOverride: pool.podPolicyOverride,
   };
 }
 

@@ -40,6 +40,7 @@ const fields = {
     .nullable(),
   timeoutPolicy: z.enum(["fail", "requeue"]),
   stopGraceSeconds: z.number().int().min(1, "stopGraceSeconds must be between 1 and 3600").max(3600, "stopGraceSeconds must be between 1 and 3600"),
+  podPolicyOverride: z.boolean(),
 };
 
 export type PoolSpec = { [K in keyof typeof fields]: z.output<(typeof fields)[K]> };
@@ -67,6 +68,7 @@ export const POOL_DEFAULTS: Omit<PoolSpec, "name"> = {
   taskTimeoutSeconds: 3600,
   timeoutPolicy: "fail",
   stopGraceSeconds: 30,
+  podPolicyOverride: false,
 };
 
 /**

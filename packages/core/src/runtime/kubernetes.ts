@@ -1,11 +1,13 @@
 import { EventEmitter, on } from "node:events";
 import { STATUS_CODES } from "node:http";
 import { ApiException, CoreV1Api, KubeConfig, PatchStrategy, Watch, setHeaderOptions, type V1Pod } from "@kubernetes/client-node";
+import { agentSecretName, createAgentSecrets, type AgentTokenIssuer } from "./agent-secrets.js";
 import { createBackoff, sleep, type Backoff } from "./backoff.js";
 import { KubernetesApiError, PodNameConflictError, RuntimeClosedError, assertPodName } from "./errors.js";
 import { buildPodManifest, type AgentEnvOptions } from "./pod-manifest.js";
 import {
   DELETION_COST_ANNOTATION,
+  KUBERNETES_SCOPE,
   MANAGED_LABEL,
   POOL_LABEL,
   type PodRuntime,
@@ -14,11 +16,11 @@ import {
   type RuntimePoolSpec,
 } from "./types.js";
 
-export interface KubernetesRuntimeOptions extends Omit<AgentEnvOptions, "agentToken"> {
+export interface KubernetesRuntimeOptions extends Omit<AgentEnvOptions, "agentTokenSecret"> {
   /** Defaults to `loadFromDefault()`: `KUBECONFIG`, `~/.kube/config`, or the in-cluster service account. */
   kubeConfig?: KubeConfig;
-  /** A literal agent token per pool, written into the pod spec; ignored when `agentTokenSecret` is set. */
-  agentToken?: (pool: string) => Promise<string>;
+  /** Mints the agent tokens kept in each pool's Secret (see agent-secrets.ts). Without it pods get no token. */
+  agentTokens?: AgentTokenIssuer;
   /** Delay before re-listing after a failed list or watch. Default 500 ms doubling up to 30 s. */
   watchBackoff?: Backoff;
   /** Asks the API server to end each watch call after this long (it is then resumed): default 240 s. */
@@ -45,6 +47,7 @@ export function createKubernetesRuntime(options: KubernetesRuntimeOptions): PodR
   const closed = new AbortController();
   const backoffSpec = options.watchBackoff ?? { initialMs: 500, maxMs: 30_000 };
   const watchTimeoutSeconds = options.watchTimeoutSeconds ?? 240;
+  const secrets = options.agentTokens ? createAgentSecrets(core, options.agentTokens) : null;
 
   async function listPods(pool: RuntimePoolSpec) {
     const list = await call("list pods", () => core.listNamespacedPod({ namespace: pool.namespace, labelSelector: selector(pool) }));
@@ -75,11 +78,10 @@ export function createKubernetesRuntime(options: KubernetesRuntimeOptions): PodR
   }
 
   const namespaces = [...new Set(options.namespaces ?? ["default"])];
-  const cluster = kubeConfig.getCurrentCluster()?.server ?? "in-cluster";
 
   return {
     kind: "kubernetes",
-    scope: `kubernetes:${cluster}`,
+    scope: KUBERNETES_SCOPE,
 
     async list(pool) {
       return (await listPods(pool)).pods;
@@ -97,8 +99,10 @@ export function createKubernetesRuntime(options: KubernetesRuntimeOptions): PodR
     async create(pool, podName) {
       assertPodName(podName);
       if (closed.signal.aborted) throw new RuntimeClosedError("create a pod");
-      const literalToken = options.agentTokenSecret ? undefined : await options.agentToken?.(pool.name);
-      const body = buildPodManifest(pool, podName, { ...options, agentToken: literalToken });
+      const agent = { apiUrl: options.apiUrl, heartbeatMs: options.heartbeatMs };
+      // Built once before the token is chosen: a pool that cannot give a pod mints nothing.
+      let body = buildPodManifest(pool, podName, agent);
+      if (secrets) body = buildPodManifest(pool, podName, { ...agent, agentTokenSecret: { name: agentSecretName(pool.name), key: await secrets.tokenKey(pool) } });
       try {
         return toRuntimePod(await core.createNamespacedPod({ namespace: pool.namespace, body }), pool);
       } catch (error) {
@@ -140,6 +144,14 @@ export function createKubernetesRuntime(options: KubernetesRuntimeOptions): PodR
       }
     },
 
+    async pruneAgentTokens(pool) {
+      return secrets ? secrets.prune(pool) : 0;
+    },
+
+    async releasePool(pool) {
+      await secrets?.remove(pool);
+    },
+
     async *watch(pool, signal): AsyncGenerator<RuntimeEvent> {
       const stop = AbortSignal.any([signal, closed.signal]);
       const backoff = createBackoff(backoffSpec);
@@ -172,6 +184,8 @@ export function createKubernetesRuntime(options: KubernetesRuntimeOptions): PodR
               break;
             }
             if (next) resourceVersion = next;
+            // A pod gone for good may have held the last reference to an older agent token.
+            if (item.type === "DELETED") void secrets?.prune(pool).catch(() => {});
             if (item.type === "ADDED" || item.type === "MODIFIED" || item.type === "DELETED") {
               yield { type: item.type.toLowerCase() as "added" | "modified" | "deleted", pod: toRuntimePod(item.object, pool) };
             }

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { EventEmitter, on } from "node:events";
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -58,7 +58,8 @@ interface PodRecord {
   terminatingSince?: string;
 }
 
-const DEMO_AGENT = fileURLToPath(new URL("./demo-agent.ts", import.meta.url));
+/** The bundled demo agent beside this file: compiled JavaScript in a built server, else the TypeScript source (run through tsx). */
+const DEMO_AGENT = ((js) => (existsSync(js) ? js : fileURLToPath(new URL("./demo-agent.ts", import.meta.url))))(fileURLToPath(new URL("./demo-agent.js", import.meta.url)));
 /** The core package: `--import tsx` resolves from here wherever the API was started. */
 const CORE_DIR = fileURLToPath(new URL("../..", import.meta.url));
 /** What a pod inherits from this process's environment: enough to run node, none of the API's secrets. */

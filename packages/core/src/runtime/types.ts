@@ -49,10 +49,17 @@ export interface PodRuntime {
   delete(pool: RuntimePoolSpec, podName: string): Promise<void>;
   /** Keeps the pod's deletion cost in step with its busy slots (Kubernetes annotation). */
   setDeletionCost?(pool: RuntimePoolSpec, podName: string, busySlots: number): Promise<void>;
+  /** Revokes the pool's agent tokens that no pod refers to any more (Kubernetes Secrets); returns how many it removed. */
+  pruneAgentTokens?(pool: RuntimePoolSpec): Promise<number>;
+  /** Removes what the runtime keeps for a deleted pool besides its pods (the agent token Secret). */
+  releasePool?(pool: RuntimePoolSpec): Promise<void>;
   /** Streams pod changes; re-lists after errors. Ends when `signal` aborts. */
   watch(pool: RuntimePoolSpec, signal: AbortSignal): AsyncIterable<RuntimeEvent>;
   close(): Promise<void>;
 }
+
+/** The scope of the Kubernetes runtime: every replica of one installation talks to the same cluster. */
+export const KUBERNETES_SCOPE = "kubernetes";
 
 export const POOL_LABEL = "berth.dev/pool";
 export const MANAGED_LABEL = "berth.dev/managed";

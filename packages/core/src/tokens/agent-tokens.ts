@@ -1,4 +1,5 @@
 import type { PrismaClient } from "../db/index.js";
+import type { AgentTokenIssuer } from "../runtime/agent-secrets.js";
 import { createApiToken, type ApiTokenRecord } from "./tokens.js";
 
 export interface MintAgentTokenInput {
@@ -25,4 +26,34 @@ export async function mintAgentToken(prisma: PrismaClient, input: MintAgentToken
     data: { revokedAt: new Date() },
   });
   return { ...minted, revoked: count };
+}
+
+/** The name of the agent tokens a pool's Kubernetes Secret holds: how the issuer finds its own. */
+export function secretAgentTokenName(pool: string): string {
+  return `agents of ${pool} (Kubernetes Secret)`;
+}
+
+/**
+ * Agent tokens for the Kubernetes runtime, which keeps their secrets in each pool's Secret:
+ * minted and revoked by id, limited to the pool, named so that other agent tokens of the pool
+ * (local pods, tokens an admin made) are never touched.
+ */
+export function secretAgentTokenIssuer(prisma: PrismaClient, now: () => Date = () => new Date()): AgentTokenIssuer {
+  const ours = (pool: string) => ({ name: secretAgentTokenName(pool), role: "agent" as const, pool: { name: pool }, revokedAt: null });
+  return {
+    async mint(pool) {
+      const { token, record } = await createApiToken(prisma, { name: secretAgentTokenName(pool), role: "agent", pool });
+      return { id: record.id, token };
+    },
+    async isValid(pool, id) {
+      return (await prisma.apiToken.count({ where: { id, ...ours(pool) } })) > 0;
+    },
+    async revokeUnused(pool, keep, mintedBefore) {
+      await prisma.apiToken.updateMany({
+        where: { ...ours(pool), id: { notIn: [...keep] }, createdAt: { lt: mintedBefore } },
+        data: { revokedAt: now() },
+      });
+      return (await prisma.apiToken.findMany({ where: ours(pool), select: { id: true } })).map((t) => t.id);
+    },
+  };
 }

@@ -13,6 +13,6 @@ export {
   type CreateApiTokenInput,
   type VerifiedApiToken,
 } from "./tokens.js";
-export { mintAgentToken, type MintAgentTokenInput } from "./agent-tokens.js";
+export { mintAgentToken, secretAgentTokenIssuer, secretAgentTokenName, type MintAgentTokenInput } from "./agent-tokens.js";
 export { ensureBootstrapAdminToken, BOOTSTRAP_TOKEN_NAME, type BootstrapResult } from "./bootstrap.js";
 export { AgentTokenPoolRequiredError, AgentTokenWithoutPoolError, ApiTokenNotFoundError, InvalidTokenNameError, InvalidTokenRoleError, TokenPoolNotAllowedError, TokenPoolNotFoundError } from "./errors.js";

@@ -7,6 +7,7 @@ import { PoolController, type PoolCondition } from "../../src/pools/index.js";
 import { createKubernetesRuntime } from "../../src/runtime/kubernetes.js";
 import type { PodRuntime } from "../../src/runtime/types.js";
 import { FakeKubeApi } from "../runtime/fake-kube-api.js";
+import { FakeTokenIssuer } from "../runtime/fake-token-issuer.js";
 import { backends } from "../support/databases.js";
 import { openCore, type CoreHarness } from "../support/core.js";
 
@@ -21,7 +22,7 @@ describe.each(backends)("Kubernetes scale-down with graceful deletion on %s", (b
     h = await openCore(backend, { realClock: true });
     api = await new FakeKubeApi({ defaultGracePeriodSeconds: 30 }).start();
     api.kubelet = { started: () => {}, terminating: (pod, stopped) => stops.set(pod.metadata.name, stopped) };
-    runtime = createKubernetesRuntime({ apiUrl: "http://berth-api.berth.svc:4000", kubeConfig: api.kubeConfig(), agentToken: async () => "agent-token" });
+    runtime = createKubernetesRuntime({ apiUrl: "http://berth-api.berth.svc:4000", kubeConfig: api.kubeConfig(), agentTokens: new FakeTokenIssuer() });
   });
   beforeEach(async () => {
     await h.reset();

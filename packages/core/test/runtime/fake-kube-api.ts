@@ -51,6 +51,14 @@ export interface FakeKubeApiOptions {
   defaultGracePeriodSeconds?: number;
 }
 
+type Secret = {
+  apiVersion: "v1";
+  kind: "Secret";
+  type: string;
+  metadata: { name: string; namespace: string; uid: string; resourceVersion: string; creationTimestamp: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  data?: Record<string, string>;
+};
+
 /**
  * A Kubernetes API server double that speaks the real wire format for the core/v1 pod calls the
  * runtime makes: list (labelSelector), read, create, delete, merge patch, and watch (newline-
@@ -71,6 +79,7 @@ export class FakeKubeApi {
 
   readonly requests: RecordedRequest[] = [];
   private readonly pods = new Map<string, Pod>();
+  private readonly secrets = new Map<string, Secret>();
   private readonly history: WatchEvent[] = [];
   private readonly watchers = new Set<{ res: ServerResponse; namespace: string; selector: Record<string, string> }>();
   private revision = 100;
@@ -121,6 +130,21 @@ export class FakeKubeApi {
   /** Every pod of the namespace, those being deleted included. */
   podsIn(namespace: string): Pod[] {
     return [...this.pods.values()].filter((p) => p.metadata.namespace === namespace);
+  }
+
+  secret(namespace: string, name: string): Secret | undefined {
+    return this.secrets.get(`${namespace}/${name}`);
+  }
+
+  /** Every pod and secret stored, as the server would return them. */
+  objects(): { pods: Pod[]; secrets: Secret[] } {
+    return { pods: [...this.pods.values()], secrets: [...this.secrets.values()] };
+  }
+
+  /** Removes a pod at once, as the kubelet finally does (no request recorded). */
+  remove(namespace: string, name: string): void {
+    if (!this.pods.has(`${namespace}/${name}`)) throw new Error(`no pod ${namespace}/${name}`);
+    this.removeKey(`${namespace}/${name}`);
   }
 
   setPhase(namespace: string, name: string, phase: string): void {
@@ -179,6 +203,8 @@ export class FakeKubeApi {
       const [f] = this.failNext.splice(failure, 1);
       return status(res, f!.code, f!.reason, `injected ${f!.reason}`);
     }
+    const secretPath = /^\/api\/v1\/namespaces\/([^/]+)\/secrets(?:\/([^/]+))?$/.exec(url.pathname);
+    if (secretPath) return this.handleSecret(req, res, decodeURIComponent(secretPath[1]!), secretPath[2] ? decodeURIComponent(secretPath[2]) : undefined, body);
     const match = /^\/api\/v1\/namespaces\/([^/]+)\/pods(?:\/([^/]+))?$/.exec(url.pathname);
     if (!match) return status(res, 404, "NotFound", `the server could not find the requested resource`);
     const namespace = decodeURIComponent(match[1]!);
@@ -218,7 +244,7 @@ export class FakeKubeApi {
       const options = body as { gracePeriodSeconds?: number } | undefined;
       const grace = Number(url.searchParams.get("gracePeriodSeconds") ?? options?.gracePeriodSeconds ?? this.defaultGrace);
       if (grace <= 0) {
-        this.remove(key);
+        this.removeKey(key);
         return json(res, 200, pod);
       }
       pod.metadata.deletionTimestamp = new Date(Date.now() + grace * 1000).toISOString();
@@ -232,7 +258,7 @@ export class FakeKubeApi {
         done = true;
         clearTimeout(timer);
         this.graceTimers.delete(timer);
-        this.remove(key);
+        this.removeKey(key);
       };
       // Past the grace period the kubelet kills what is left.
       const timer = setTimeout(stopped, grace * 1000);
@@ -254,12 +280,47 @@ export class FakeKubeApi {
   }
 
   /** The pod's containers have ended and it is gone from the API. */
-  private remove(key: string): void {
+  private removeKey(key: string): void {
     const pod = this.pods.get(key);
     if (!pod) return;
     this.pods.delete(key);
     pod.metadata.resourceVersion = String(++this.revision);
     this.emit("DELETED", pod);
+  }
+
+  /** core/v1 secrets: read, create, JSON merge patch, delete (no list or watch: the runtime makes none). */
+  private handleSecret(req: IncomingMessage, res: ServerResponse, namespace: string, name: string | undefined, body: unknown): void {
+    if (!name && req.method === "POST") {
+      const manifest = body as { metadata?: { name?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; type?: string; data?: Record<string, string> };
+      const secretName = manifest.metadata?.name ?? "";
+      if (this.secrets.has(`${namespace}/${secretName}`)) return status(res, 409, "AlreadyExists", `secrets "${secretName}" already exists`, { name: secretName, kind: "secrets" });
+      const secret: Secret = {
+        apiVersion: "v1",
+        kind: "Secret",
+        type: manifest.type ?? "Opaque",
+        metadata: { ...manifest.metadata, name: secretName, namespace, uid: randomUUID(), resourceVersion: String(++this.revision), creationTimestamp: new Date().toISOString() },
+        data: { ...manifest.data },
+      };
+      this.secrets.set(`${namespace}/${secretName}`, secret);
+      return json(res, 201, secret);
+    }
+    if (!name) return status(res, 405, "MethodNotAllowed", `method ${req.method} not allowed on the secrets collection here`);
+    const secret = this.secrets.get(`${namespace}/${name}`);
+    if (!secret) return status(res, 404, "NotFound", `secrets "${name}" not found`, { name, kind: "secrets" });
+    if (req.method === "GET") return json(res, 200, secret);
+    if (req.method === "DELETE") {
+      this.secrets.delete(`${namespace}/${name}`);
+      return json(res, 200, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", details: { name, kind: "secrets", uid: secret.metadata.uid } });
+    }
+    if (req.method === "PATCH") {
+      if (req.headers["content-type"] !== "application/merge-patch+json" && req.headers["content-type"] !== "application/strategic-merge-patch+json") {
+        return status(res, 415, "UnsupportedMediaType", `the body of the request was in an unknown format`);
+      }
+      mergePatch(secret as unknown as Record<string, unknown>, body as Record<string, unknown>);
+      secret.metadata.resourceVersion = String(++this.revision);
+      return json(res, 200, secret);
+    }
+    return status(res, 405, "MethodNotAllowed", `method ${req.method} not allowed`);
   }
 
   private watch(res: ServerResponse, namespace: string, selector: Record<string, string>, from: number): void {

@@ -3,6 +3,7 @@ import { createKubernetesRuntime, InvalidDeletionCostError } from "../../src/run
 import { InvalidPodNameError, InvalidPodSpecError, KubernetesApiError, PodNameConflictError } from "../../src/runtime/errors.js";
 import type { PodRuntime, RuntimeEvent, RuntimePoolSpec } from "../../src/runtime/types.js";
 import { FakeKubeApi } from "./fake-kube-api.js";
+import { FakeTokenIssuer } from "./fake-token-issuer.js";
 import { collect, until } from "./wait.js";
 
 const api = new FakeKubeApi();
@@ -46,14 +47,20 @@ function holdingKubelet() {
 }
 
 describe("kubernetes runtime: create", () => {
-  it("POSTs a labelled Pod with the agent's env and restartPolicy Never to the pool's namespace", async () => {
+  it("POSTs a labelled, restricted Pod with the agent's env and restartPolicy Never to the pool's namespace", async () => {
     const p = pool();
-    const created = await runtime({ agentTokenSecret: { name: "berth-agent", key: "token" } }).create(p, `${p.name}-a1b2c`);
+    const issuer = new FakeTokenIssuer();
+    const created = await runtime({ agentTokens: issuer }).create(p, `${p.name}-a1b2c`);
+    const [tokenId] = issuer.valid(p.name);
 
     const post = api.requestsMatching("POST").at(-1)!;
     expect(post.path).toBe("/api/v1/namespaces/workers/pods");
     expect(post.headers.authorization).toBe("Bearer fake-bearer-token");
-    const body = post.body as { kind: string; metadata: { name: string; labels: Record<string, string>; annotations: Record<string, string> }; spec: { restartPolicy: string; containers: { name: string; image: string; env: unknown[] }[] } };
+    const body = post.body as {
+      kind: string;
+      metadata: { name: string; labels: Record<string, string>; annotations: Record<string, string> };
+      spec: { restartPolicy: string; automountServiceAccountToken: boolean; securityContext: unknown; containers: { name: string; image: string; env: unknown[]; resources: unknown; securityContext: unknown }[] };
+    };
     expect(body.kind).toBe("Pod");
     expect(body.metadata.name).toBe(`${p.name}-a1b2c`);
     expect(body.metadata.labels).toEqual({ "berth.dev/pool": p.name, "berth.dev/managed": "true" });
@@ -66,13 +73,17 @@ describe("kubernetes runtime: create", () => {
       { name: "BERTH_POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
       { name: "BERTH_POOL", value: p.name },
       { name: "BERTH_SLOTS", value: "3" },
-      { name: "BERTH_AGENT_TOKEN", valueFrom: { secretKeyRef: { name: "berth-agent", key: "token" } } },
+      { name: "BERTH_AGENT_TOKEN", valueFrom: { secretKeyRef: { name: `berth-agent-${p.name}`, key: tokenId } } },
     ]);
+    expect(body.spec.automountServiceAccountToken).toBe(false);
+    expect(body.spec.securityContext).toEqual({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+    expect(body.spec.containers[0]!.securityContext).toEqual({ allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
+    expect(body.spec.containers[0]!.resources).toEqual({ requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } });
     expect(created).toMatchObject({ name: `${p.name}-a1b2c`, pool: p.name, phase: "Pending", terminating: false });
     expect(created.createdAt).toBeInstanceOf(Date);
   });
 
-  it("merges the pool's pod template under Berth's name, labels, env and restart policy", async () => {
+  it("merges the pool's pod template under Berth's name, labels, env and restart policy, finding the agent container by name", async () => {
     const p = pool({
       image: null,
       podTemplate: {
@@ -87,19 +98,20 @@ describe("kubernetes runtime: create", () => {
         },
       },
     });
-    await runtime({ agentToken: async (name) => `token-for-${name}` }).create(p, `${p.name}-x`);
+    const issuer = new FakeTokenIssuer();
+    await runtime({ agentTokens: issuer }).create(p, `${p.name}-x`);
 
     const body = api.requestsMatching("POST").at(-1)!.body as { metadata: { labels: Record<string, string>; annotations: Record<string, string> }; spec: { serviceAccountName: string; restartPolicy: string; containers: { name: string; image: string; env?: { name: string; value?: string }[] }[] } };
     expect(body.metadata.labels).toEqual({ team: "infra", "berth.dev/pool": p.name, "berth.dev/managed": "true" });
     expect(body.metadata.annotations.note).toBe("kept");
     expect(body.spec.serviceAccountName).toBe("runner");
     expect(body.spec.restartPolicy).toBe("Never");
-    expect(body.spec.containers[0]).toEqual({ name: "sidecar", image: "proxy:2" });
+    expect(body.spec.containers[0]).toEqual({ name: "sidecar", image: "proxy:2", securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } } });
     const agent = body.spec.containers[1]!;
     expect(agent.image).toBe("custom/agent:7");
     expect(agent.env!.filter((e) => e.name === "BERTH_POOL")).toEqual([{ name: "BERTH_POOL", value: p.name }]);
     expect(agent.env).toContainEqual({ name: "EXTRA", value: "1" });
-    expect(agent.env).toContainEqual({ name: "BERTH_AGENT_TOKEN", value: `token-for-${p.name}` });
+    expect(agent.env).toContainEqual({ name: "BERTH_AGENT_TOKEN", valueFrom: { secretKeyRef: { name: `berth-agent-${p.name}`, key: issuer.valid(p.name)[0] } } });
   });
 
   it("returns the existing pod when the name already exists in the pool, without a second pod", async () => {
@@ -139,6 +151,101 @@ describe("kubernetes runtime: create", () => {
     const refused = await runtime().create(p, `${p.name}-x`).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(KubernetesApiError);
     expect(refused).toMatchObject({ statusCode: 403, reason: "Forbidden", operation: "create pod" });
+  });
+});
+
+describe("kubernetes runtime: agent tokens in Secrets", () => {
+  type Env = { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } };
+  const podBodies = () => api.requestsMatching("POST").filter((r) => r.path.endsWith("/pods")).map((r) => r.body as { metadata: { name: string }; spec: { containers: { env?: Env[] }[] } });
+  const tokenKeyOf = (podName: string) =>
+    podBodies()
+      .find((b) => b.metadata.name === podName)!
+      .spec.containers.flatMap((c) => c.env ?? [])
+      .find((e) => e.name === "BERTH_AGENT_TOKEN")!.valueFrom!.secretKeyRef!.key;
+
+  /** No valid token of the pool is an orphan: each is the Secret's current one or referred to by a pod that exists. */
+  function expectNoOrphans(issuer: FakeTokenIssuer, p: RuntimePoolSpec) {
+    const secret = api.secret(p.namespace, `berth-agent-${p.name}`);
+    const referenced = new Set(api.objects().pods.filter((pod) => pod.metadata.labels?.["berth.dev/pool"] === p.name).map((pod) => tokenKeyOf(pod.metadata.name)));
+    for (const id of issuer.valid(p.name)) expect(id === secret?.metadata.annotations?.["berth.dev/agent-token"] || referenced.has(id)).toBe(true);
+  }
+
+  it("keep each pool's token in a labelled Secret of its namespace that pods refer to, never in the pod spec", async () => {
+    const p = pool();
+    const issuer = new FakeTokenIssuer();
+    const r = runtime({ agentTokens: issuer });
+    await r.create(p, `${p.name}-one`);
+    await r.create(p, `${p.name}-two`);
+
+    expect(issuer.valid(p.name)).toHaveLength(1);
+    const [id] = issuer.valid(p.name);
+    const secret = api.secret("workers", `berth-agent-${p.name}`)!;
+    expect(secret.type).toBe("Opaque");
+    expect(secret.metadata.labels).toEqual({ "berth.dev/pool": p.name, "berth.dev/managed": "true", "app.kubernetes.io/managed-by": "berth" });
+    expect(secret.metadata.annotations).toEqual({ "berth.dev/agent-token": id });
+    expect(Buffer.from(secret.data![id!]!, "base64").toString()).toBe(issuer.tokens.get(id!)!.token);
+    expect([tokenKeyOf(`${p.name}-one`), tokenKeyOf(`${p.name}-two`)]).toEqual([id, id]);
+    for (const body of podBodies()) for (const token of issuer.secrets()) expect(JSON.stringify(body)).not.toContain(token);
+  });
+
+  it("rotate when Berth restarts, revoking the previous token once no pod refers to it", async () => {
+    const p = pool();
+    const issuer = new FakeTokenIssuer();
+    issuer.now = () => new Date(Date.now() - 10 * 60_000); // minted long enough ago to be pruned
+    const before = runtime({ agentTokens: issuer });
+    await before.create(p, `${p.name}-old`);
+    const oldKey = tokenKeyOf(`${p.name}-old`);
+    await before.close();
+
+    // The next process (a rollout of Berth) starts a pod: a fresh token, the old one kept for the old pod.
+    const after = runtime({ agentTokens: issuer });
+    await after.create(p, `${p.name}-new`);
+    const newKey = tokenKeyOf(`${p.name}-new`);
+    expect(newKey).not.toBe(oldKey);
+    await after.pruneAgentTokens!(p);
+    expect(issuer.valid(p.name).sort()).toEqual([oldKey, newKey].sort());
+    expect(Object.keys(api.secret("workers", `berth-agent-${p.name}`)!.data!).sort()).toEqual([oldKey, newKey].sort());
+    expectNoOrphans(issuer, p);
+
+    // The old pod is gone for good: its token is revoked and leaves the Secret, on the watch's DELETED event.
+    const controller = new AbortController();
+    const watch = collect(after.watch(p, controller.signal));
+    await watch.after(0, 3);
+    api.remove("workers", `${p.name}-old`);
+    await until(() => issuer.valid(p.name).length === 1);
+    expect(issuer.valid(p.name)).toEqual([newKey]);
+    await until(() => Object.keys(api.secret("workers", `berth-agent-${p.name}`)!.data!).length === 1);
+    expect(Object.keys(api.secret("workers", `berth-agent-${p.name}`)!.data!)).toEqual([newKey]);
+    expectNoOrphans(issuer, p);
+    controller.abort();
+    await watch.finished;
+  });
+
+  it("replace a current token that was revoked, and never revoke one minted in the last minutes", async () => {
+    const p = pool();
+    const issuer = new FakeTokenIssuer();
+    const r = runtime({ agentTokens: issuer });
+    await r.create(p, `${p.name}-a`);
+    const first = tokenKeyOf(`${p.name}-a`);
+    issuer.tokens.get(first)!.revoked = true;
+    await r.create(p, `${p.name}-b`);
+    const second = tokenKeyOf(`${p.name}-b`);
+    expect(second).not.toBe(first);
+
+    // A token another replica just minted and has not yet given to a pod survives a prune.
+    const fresh = await issuer.mint(p.name);
+    await r.pruneAgentTokens!(p);
+    expect(issuer.valid(p.name).sort()).toEqual([second, fresh.id].sort());
+  });
+
+  it("delete the Secret when the pool is released; a second release is a no-op", async () => {
+    const p = pool();
+    const r = runtime({ agentTokens: new FakeTokenIssuer() });
+    await r.create(p, `${p.name}-a`);
+    expect(api.secret("workers", `berth-agent-${p.name}`)).toBeDefined();
+    await r.releasePool!(p);
+    expect(api.secret("workers", `berth-agent-${p.name}`)).toBeUndefined();
+    await expect(r.releasePool!(p)).resolves.toBeUndefined();
   });
 });
 

@@ -9,6 +9,7 @@ import {
   listApiTokens,
   mintAgentToken,
   revokeApiToken,
+  secretAgentTokenIssuer,
   TokenPoolNotAllowedError,
   TokenPoolNotFoundError,
   verifyApiToken,
@@ -100,6 +101,25 @@ describe.each(backends)("API tokens on %s", (backend) => {
     await expect(revokeApiToken(t.db.prisma, "00000000-0000-4000-8000-000000000000")).rejects.toBeInstanceOf(ApiTokenNotFoundError);
     await expect(revokeApiToken(t.db.prisma, "'; DROP TABLE x")).rejects.toBeInstanceOf(ApiTokenNotFoundError);
     expect(await verifyApiToken(t.db.prisma, b.token)).not.toBeNull();
+  });
+
+  it("issues the agent tokens of a pool's Kubernetes Secret, and revokes only its own unused, older ones", async () => {
+    await t.db.prisma.pool.upsert({ where: { name: "kp" }, create: { name: "kp" }, update: {} });
+    const issuer = secretAgentTokenIssuer(t.db.prisma);
+    const a = await issuer.mint("kp");
+    const b = await issuer.mint("kp");
+    const other = await mintAgentToken(t.db.prisma, { pool: "kp", name: "made by an admin", replacePrevious: false });
+    expect(await verifyApiToken(t.db.prisma, a.token)).toMatchObject({ id: a.id, role: "agent" });
+    expect(await issuer.isValid("kp", a.id)).toBe(true);
+
+    // Nothing older than the cut-off: nothing revoked.
+    expect((await issuer.revokeUnused("kp", [], new Date(Date.now() - 60_000))).sort()).toEqual([a.id, b.id].sort());
+    // Keep b; a goes. The admin's token of the same pool is not the issuer's to revoke.
+    expect(await issuer.revokeUnused("kp", [b.id], new Date(Date.now() + 60_000))).toEqual([b.id]);
+    expect(await issuer.isValid("kp", a.id)).toBe(false);
+    expect(await verifyApiToken(t.db.prisma, a.token)).toBeNull();
+    expect(await verifyApiToken(t.db.prisma, other.token)).not.toBeNull();
+    expect(await issuer.isValid("other-pool", b.id)).toBe(false);
   });
 
   describe("bootstrap admin token", () => {

@@ -36,6 +36,8 @@ export function replicaEnv(name: string, e: ReplicaEnv): Record<string, string> 
     RECONCILE_SCHEDULE: "* * * * * *",
     HEARTBEAT_TIMEOUT_SECONDS: "20",
     POD_RUNTIME: "kubernetes",
+    // What the pods would call; no pod runs here, but a loopback address is refused with Kubernetes pods.
+    API_URL: "http://berth-api.berth.svc:4000",
     KUBECONFIG: e.kubeconfig,
     KUBERNETES_NAMESPACE: "default",
     // The test's clients poll every task they submit with one admin token, far beyond a person.

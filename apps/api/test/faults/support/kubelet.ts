@@ -34,13 +34,19 @@ export class FakeKubelet {
     };
   }
 
+  /** The agent container's environment as the kubelet resolves it: values, the pod's name, and keys of Secrets. */
   private env(pod: FakePod): Record<string, string> {
-    const spec = pod.spec as { containers?: { name: string; env?: { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[] }[] };
-    const container = spec.containers?.find((c) => c.name === "agent") ?? spec.containers?.[0];
+    type EnvVar = { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string }; secretKeyRef?: { name: string; key: string } } };
+    const spec = pod.spec as { containers?: { name: string; env?: EnvVar[] }[] };
+    const container = spec.containers?.find((c) => c.name === "agent");
     const env: Record<string, string> = {};
     for (const e of container?.env ?? []) {
       if (e.value !== undefined) env[e.name] = e.value;
       else if (e.valueFrom?.fieldRef?.fieldPath === "metadata.name") env[e.name] = pod.metadata.name;
+      else if (e.valueFrom?.secretKeyRef) {
+        const data = this.api.secret(pod.metadata.namespace, e.valueFrom.secretKeyRef.name)?.data?.[e.valueFrom.secretKeyRef.key];
+        if (data !== undefined) env[e.name] = Buffer.from(data, "base64").toString("utf8");
+      }
     }
     return env;
   }

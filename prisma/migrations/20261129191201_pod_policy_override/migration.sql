@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Pool" ADD COLUMN     "podPolicyOverride" BOOLEAN NOT NULL DEFAULT false;
