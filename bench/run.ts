@@ -18,6 +18,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   reconcile: () => import("./reconcile.js"),
   "pool-query": () => import("./pool-query.js"),
   storage: () => import("./storage.js"),
+  "watch-lists": () => import("./watch-lists.js"),
   chaos: () => import("./chaos.js"),
   "two-replicas": () => import("./two-replicas.js"),
   "api-reads": () => import("./api-reads.js"),

@@ -111,12 +111,15 @@ export async function openDomain(
     runtimes: { [runtime.kind]: runtime },
     heartbeatTimeoutSeconds: config.heartbeatTimeoutSeconds,
     locks,
+    watch: true,
     admission: {
       defaultNamespace: config.runtime.namespace,
       namespaces: config.runtime.namespaces,
       podPolicy: { serviceAccounts: config.runtime.podServiceAccounts },
     },
   });
+
+  base.onClose(() => pools.close());
 
   const storage = createStorage(config.storage, { publicBaseUrl: config.api.url });
 

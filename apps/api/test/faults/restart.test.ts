@@ -1,9 +1,10 @@
-// Crash-only restart of the embedded default: one API process on PGlite with local pods (the
-// real demo agent), started as the README starts the API alone. While a plan waits for approval
-// and two tasks run, the API is stopped for longer than the heartbeat timeout, one idle pod dies
-// meanwhile, and the API is started again on the same data directory and port. Nothing is lost:
-// the plan is approved and applies on its pod, the two tasks finish, no task goes to the dead
-// pod, and no pod whose agent kept running is declared Lost.
+// Crash-only restart of the embedded default: one API process on PGlite, started as the README
+// starts the API alone, with local pods (the real demo agent as processes) or with pods in the
+// (fake) Kubernetes cluster (the real demo agent run by its kubelet). While a plan waits for
+// approval and two tasks run, the API is stopped for longer than the heartbeat timeout, one idle
+// pod dies meanwhile, and the API is started again on the same data directory and port. Nothing
+// is lost: the plan is approved and applies on its pod, the two tasks finish, no task goes to the
+// dead pod, and no pod whose agent kept running is declared Lost.
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -12,8 +13,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, startApiProcess, type ApiProcess } from "../support/processes.js";
 import { Client, type Endpoint } from "./support/graphql.js";
+import { startSharedKube, type SharedKube } from "./support/kube.js";
 import { killLocalPods, localPodPids } from "./support/local-pods.js";
-import { waitForReadyPods } from "./support/workload.js";
+import { startPodAgents, waitForReadyPods } from "./support/workload.js";
 
 const POOL = "restart";
 const HEARTBEAT_TIMEOUT_S = 10;
@@ -35,7 +37,51 @@ async function waitFor<T>(what: string, read: () => Promise<T>, done: (value: T)
   }
 }
 
-describe("crash-only restart of the embedded API with local pods", () => {
+/** Where the pods run, and how the test sees and kills them. */
+interface Pods {
+  env: Record<string, string>;
+  pool: Record<string, unknown>;
+  /** Names of the pods whose agents run now. */
+  alive(): string[];
+  /** Kills one pod's agent, as a crash would. */
+  kill(name: string): void;
+  stop(): Promise<void>;
+}
+
+async function localPods(dir: string): Promise<Pods> {
+  return {
+    env: {},
+    pool: {},
+    alive: () => [...localPodPids(dir).keys()],
+    kill: (name) => process.kill(-localPodPids(dir).get(name)!, "SIGKILL"),
+    stop: async () => void killLocalPods(dir),
+  };
+}
+
+async function kubernetesPods(dir: string, url: () => string): Promise<Pods> {
+  const kube: SharedKube = await startSharedKube(dir);
+  const agents = await startPodAgents(kube, () => [{ name: "api", url: url() }], { heartbeatMs: 1000 });
+  return {
+    env: { POD_RUNTIME: "kubernetes", KUBECONFIG: kube.kubeconfig, KUBERNETES_NAMESPACE: "default", API_URL: "http://berth-api.berth.svc:4000" },
+    pool: { runtime: "kubernetes", image: "berth/agent:test" },
+    alive: () =>
+      kube.api
+        .podsIn("default")
+        .filter((p) => !p.metadata.deletionTimestamp && !agents.kubelet.killed.has(p.metadata.name) && agents.kubelet.agents.has(p.metadata.name))
+        .map((p) => p.metadata.name),
+    kill: (name) => void agents.kubelet.kill("default", name),
+
+    stop: async () => {
+      await agents.stop();
+      await kube.stop();
+    },
+  };
+}
+
+describe.each([
+  ["local pods", localPods],
+  ["Kubernetes pods", kubernetesPods],
+] as const)("crash-only restart of the embedded API with %s", (_where, makePods) => {
   const token = `restart-admin-${randomBytes(12).toString("hex")}`;
   const client = new Client(token);
   let dir = "";
@@ -51,7 +97,8 @@ describe("crash-only restart of the embedded API with local pods", () => {
   let long: TaskView[] = [];
   let idlePod = "";
   let busyPod = "";
-  let podsAlive = new Map<string, number>();
+  let podsAlive: string[] = [];
+  let pods: Pods | undefined;
   let placedAfterRestart: TaskView;
   let applied: TaskView;
   let finished: TaskView[] = [];
@@ -60,7 +107,9 @@ describe("crash-only restart of the embedded API with local pods", () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "berth-restart-"));
     port = await freePort();
+    pods = await makePods(dir, () => `http://127.0.0.1:${port}`);
     env = {
+      ...pods.env,
       BERTH_DATA_DIR: dir,
       BERTH_ADMIN_TOKEN: token,
       BERTH_DEMO_POOL: "false",
@@ -71,7 +120,7 @@ describe("crash-only restart of the embedded API with local pods", () => {
     };
     api = await startApiProcess(env, 120_000, port);
     endpoint = { name: "api", url: api.url };
-    await client.call(endpoint, "CreatePool", { input: { name: POOL, minPods: 2, maxPods: 2, slotsPerPod: 3, autoscale: false } }, "createPool");
+    await client.call(endpoint, "CreatePool", { input: { name: POOL, minPods: 2, maxPods: 2, slotsPerPod: 3, autoscale: false, ...pods.pool } }, "createPool");
     await waitForReadyPods(client, [endpoint], POOL, 2, 90_000);
 
     // Bin-packing fills one pod: the plan and two long tasks; the other pod stays idle.
@@ -87,9 +136,9 @@ describe("crash-only restart of the embedded API with local pods", () => {
 
     await api.stop("SIGTERM");
     const stoppedAt = Date.now();
-    podsAlive = localPodPids(dir);
+    podsAlive = pods.alive();
     // One pod dies while nobody watches.
-    process.kill(-podsAlive.get(idlePod)!, "SIGKILL");
+    pods.kill(idlePod);
     await sleep(Math.max(0, stoppedAt + (HEARTBEAT_TIMEOUT_S + 3) * 1000 - Date.now()));
 
     api = await startApiProcess(env, 120_000, port);
@@ -102,18 +151,24 @@ describe("crash-only restart of the embedded API with local pods", () => {
     })();
     placedAfterRestart = await waitFor("the new task ends", () => task(afterId), (t) => t.status === "succeeded" || t.status === "failed", 90_000);
     finished = await Promise.all(long.map((t) => waitFor("a long task ends", () => task(t.id), (x) => x.status === "succeeded" || x.status === "failed", 60_000)));
-    lostEvents = ((await client.call(endpoint, "Pool", { name: POOL })).pool.scalingEvents as { kind: string; reason: string }[]).filter((e) => e.kind === "pod_lost");
+    // The dead pod is judged by the passes after the restart (the work above may all be done
+    // before the first of them); then a few more passes, in which nothing else may be judged Lost.
+    const lostNow = async () =>
+      ((await client.call(endpoint, "Pool", { name: POOL })).pool.scalingEvents as { kind: string; reason: string }[]).filter((e) => e.kind === "pod_lost");
+    await waitFor("the dead pod is judged", lostNow, (events) => events.length > 0, 60_000);
+    await sleep(3000);
+    lostEvents = await lostNow();
   }, 300_000);
 
   afterAll(async () => {
     if (api) await client.call(endpoint, "DeletePool", { name: POOL }, "deletePool").catch(() => {});
     await api?.stop("SIGTERM");
-    if (dir) killLocalPods(dir);
+    await pods?.stop();
     if (dir) await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   });
 
   it("the pods outlived the stopped API", () => {
-    expect([...podsAlive.keys()].sort()).toEqual([busyPod, idlePod].sort());
+    expect([...podsAlive].sort()).toEqual([busyPod, idlePod].sort());
   });
 
   it("after the restart the plan could still be approved, and applied on its own pod", () => {

@@ -3,6 +3,7 @@ import { detectLostPods } from "../agents/lost.js";
 import type { CoreContext } from "../context.js";
 import { retryOnConflict, type Pool, type Prisma } from "../db/index.js";
 import { createMemoryLockService, type LockService } from "../locks/index.js";
+import { startInformer, type PodInformer } from "../runtime/informer.js";
 import type { PodRuntime, RuntimePod, RuntimePoolSpec } from "../runtime/types.js";
 import { placePending } from "../slots/allocate.js";
 import { closeAssignment, publishSlotChange } from "../slots/release.js";
@@ -37,6 +38,12 @@ export interface PoolControllerOptions {
   startedAt?: Date;
   /** How long a manual scale or delete waits for a pass acting on the pool. Default 10 s. */
   guardWaitMs?: number;
+  /**
+   * Observe each pool's runtime pods through a watch (an informer) instead of listing them in
+   * every pass, and run a pool's pass within a moment of a change of its pods (one deleted,
+   * ended, started) instead of waiting for the next scheduled pass. Default false.
+   */
+  watch?: boolean;
   /** Default namespace, allowed namespaces and pod policy of pools (default: namespace `default` only). */
   admission?: PoolAdmissionConfig;
 }
@@ -132,6 +139,10 @@ export class PoolController {
   private readonly guards: PoolGuards;
   private readonly startedAt: Date;
   private lastOrphanScan = 0;
+  private housekeeping: Promise<unknown> | null = null;
+  private readonly informers = new Map<string, { key: string; informer: PodInformer }>();
+  private readonly kicks = new Map<string, NodeJS.Timeout>();
+  private closed = false;
 
   constructor(
     private readonly ctx: CoreContext,
@@ -269,7 +280,10 @@ export class PoolController {
    */
   async reconcileAll(signal?: AbortSignal): Promise<ReconcileReport[]> {
     const pools = await this.ctx.prisma.pool.findMany({ orderBy: { name: "asc" } });
-    await this.scanForOrphans().catch(() => {});
+    for (const id of this.informers.keys()) if (!pools.some((p) => p.id === id)) this.forgetInformer(id);
+    // Housekeeping runs beside the pass, one at a time: a slow or stuck runtime call there must
+    // never hold up the pools' passes.
+    if (!this.housekeeping) this.housekeeping = this.scanForOrphans().catch(() => []).finally(() => (this.housekeeping = null));
     const reports: ReconcileReport[] = [];
     for (const pool of pools) {
       signal?.throwIfAborted();
@@ -362,7 +376,51 @@ export class PoolController {
     });
   }
 
-  /** The pool's one observation: its row, pods with slots, queue length, and its runtime's list. */
+  /** The pool's informer when watching is on (started on first use, restarted when its namespace changes). */
+  private informerOf(pool: Pool, runtime: PodRuntime): PodInformer | null {
+    if (!this.opts.watch || this.closed) return null;
+    const key = `${pool.runtime}/${pool.namespace}`;
+    const held = this.informers.get(pool.id);
+    if (held?.key === key) return held.informer;
+    held?.informer.close();
+    const informer = startInformer(runtime, runtimeSpec(pool), { onChange: () => this.kick(pool.id) });
+    this.informers.set(pool.id, { key, informer });
+    return informer;
+  }
+
+  /** A change of the pool's pods: its pass runs in a moment (once for a burst of changes), if no one else is acting on it. */
+  private kick(poolId: string): void {
+    if (this.closed || this.kicks.has(poolId)) return;
+    const timer = setTimeout(() => {
+      this.kicks.delete(poolId);
+      void (async () => {
+        const pool = await this.ctx.prisma.pool.findUnique({ where: { id: poolId } });
+        if (!pool) return this.forgetInformer(poolId);
+        poolMetrics.triggeredPasses.inc({ pool: pool.name });
+        await this.guards.run(pool, (guard) => this.passUnderGuard(pool, guard));
+      })().catch(() => {
+        // The scheduled pass retries whatever this one could not do.
+      });
+    }, 100);
+    timer.unref();
+    this.kicks.set(poolId, timer);
+  }
+
+  private forgetInformer(poolId: string): void {
+    this.informers.get(poolId)?.informer.close();
+    this.informers.delete(poolId);
+  }
+
+  /** Stops the informers and pending triggered passes; waits for housekeeping in progress. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.housekeeping;
+    for (const timer of this.kicks.values()) clearTimeout(timer);
+    this.kicks.clear();
+    for (const id of [...this.informers.keys()]) this.forgetInformer(id);
+  }
+
+  /** The pool's one observation: its row, pods with slots, queue length, and its runtime's pods (watched, or listed). */
   private async observe(poolId: string): Promise<PoolView | null> {
     const pool = await this.ctx.prisma.pool.findUnique({ where: { id: poolId } });
     if (!pool) return null;
@@ -371,7 +429,8 @@ export class PoolController {
     let listed: PoolView["runtime"] = null;
     if (runtime) {
       try {
-        listed = { scope: runtime.scope, pods: await runtime.list(runtimeSpec(pool)) };
+        const watched = this.informerOf(pool, runtime)?.snapshot();
+        listed = { scope: runtime.scope, pods: watched ?? (await runtime.list(runtimeSpec(pool))) };
       } catch (error) {
         poolMetrics.runtimeErrors.inc({ pool: pool.name, operation: "list" });
         listed = { scope: runtime.scope, error: message(error) };

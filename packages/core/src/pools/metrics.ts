@@ -21,6 +21,10 @@ export const poolMetrics = {
     "berth_pool_drains_reverted_total",
     () => new Counter({ name: "berth_pool_drains_reverted_total", help: "Drained pods returned to Ready because a slot became busy", labelNames: ["pool"], registers: [registry] }),
   ),
+  triggeredPasses: metric(
+    "berth_pool_triggered_passes_total",
+    () => new Counter({ name: "berth_pool_triggered_passes_total", help: "Passes run for a pool because its watch saw its pods change", labelNames: ["pool"], registers: [registry] }),
+  ),
   runtimeErrors: metric(
     "berth_runtime_errors_total",
     () => new Counter({ name: "berth_runtime_errors_total", help: "Pod runtime calls that failed", labelNames: ["pool", "operation"], registers: [registry] }),

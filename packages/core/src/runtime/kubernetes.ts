@@ -163,6 +163,7 @@ export function createKubernetesRuntime(options: KubernetesRuntimeOptions): PodR
             resourceVersion = listed.resourceVersion ?? "0";
             yield { type: "resync" };
             for (const pod of listed.pods) yield { type: "added", pod };
+            yield { type: "synced" };
           } catch {
             if (!(await sleep(backoff.take(), stop))) return;
             continue;

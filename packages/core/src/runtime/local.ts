@@ -340,6 +340,7 @@ export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
         known.set(pod.name, pod);
         yield { type: "added", pod };
       }
+      yield { type: "synced" };
       const pollMs = options.watchPollMs ?? 1000;
       const tick = setInterval(poke, pollMs);
       tick.unref();

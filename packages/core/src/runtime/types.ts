@@ -24,9 +24,10 @@ export interface RuntimePoolSpec {
 
 /**
  * `resync` comes first and again whenever the watch had to re-list (errors, 410 Gone): the
- * `added` events that follow it are the pool's complete list, so a pod not repeated is gone.
+ * `added` events that follow it are the pool's complete list, ended by `synced`, so a pod not
+ * repeated is gone.
  */
-export type RuntimeEvent = { type: "added" | "modified" | "deleted"; pod: RuntimePod } | { type: "resync" };
+export type RuntimeEvent = { type: "added" | "modified" | "deleted"; pod: RuntimePod } | { type: "resync" } | { type: "synced" };
 
 /**
  * Where pods actually run. `local`: child processes running the bundled demo agent;

@@ -1,7 +1,7 @@
 // The controller against the wire-format Kubernetes double with graceful deletion, as a real
 // API server behaves: a deleted pod keeps being listed, with deletionTimestamp, for its grace
 // period (here: until the test lets its kubelet finish, three passes later).
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { heartbeat, registerAgent } from "../../src/agents/index.js";
 import { PoolController, type PoolCondition } from "../../src/pools/index.js";
 import { createKubernetesRuntime } from "../../src/runtime/kubernetes.js";
@@ -28,6 +28,8 @@ describe.each(backends)("Kubernetes scale-down with graceful deletion on %s", (b
     await h.reset();
     controller = new PoolController(h.ctx, { runtimes: { kubernetes: runtime }, heartbeatTimeoutSeconds: 30, startedAt: new Date(0) });
   });
+  // A controller's housekeeping (orphans, tokens) runs beside its passes: it must end with its test.
+  afterEach(() => controller.close());
   afterAll(async () => {
     await runtime?.close();
     await api?.stop();
@@ -112,11 +114,44 @@ describe.each(backends)("Kubernetes scale-down with graceful deletion on %s", (b
     await controller.reconcileAll();
     api.seed("default", "ghost-abcde", { "berth.dev/pool": "gone-pool", "berth.dev/managed": "true" });
     api.seed("default", "unrelated", { app: "other" });
-    const orphans = await new PoolController(h.ctx, { runtimes: { kubernetes: runtime }, heartbeatTimeoutSeconds: 30 }).scanForOrphans();
+    const scanner = new PoolController(h.ctx, { runtimes: { kubernetes: runtime }, heartbeatTimeoutSeconds: 30 });
+    const orphans = await scanner.scanForOrphans();
+    await scanner.close();
     expect(orphans).toEqual(["ghost-abcde"]);
     expect(api.pod("default", "ghost-abcde")!.metadata.deletionTimestamp).toBeDefined();
     expect(api.pod("default", "unrelated")!.metadata.deletionTimestamp).toBeUndefined();
     const [kept] = await h.ctx.prisma.pod.findMany();
     expect(api.pod("default", kept!.name)!.metadata.deletionTimestamp).toBeUndefined();
+  });
+
+  it("watching: passes read the informer instead of listing pods, and a pod that fails is judged within a second, without a scheduled pass", async () => {
+    const watching = new PoolController(h.ctx, { runtimes: { kubernetes: runtime }, heartbeatTimeoutSeconds: 30, startedAt: new Date(0), watch: true });
+    try {
+      await watching.createPool({ name: "kube", runtime: "kubernetes", image: "berth/agent:test", minPods: 2, maxPods: 2, autoscale: false });
+      await watching.reconcileAll();
+      await agents();
+      const lists = () => api.requestsMatching("GET", "/api/v1/namespaces/default/pods").filter((r) => !r.query.has("watch")).length;
+      // The first pass may list before the informer has its first full list; after that, none.
+      await watching.reconcileAll();
+      const before = lists();
+      for (let i = 0; i < 10; i++) {
+        await agents();
+        await watching.reconcileAll();
+      }
+      expect(lists() - before).toBe(0);
+
+      // A pod's container dies: the watch says so, and the pool's pass follows by itself.
+      const [pod] = await h.ctx.prisma.pod.findMany({ where: { phase: "Ready" }, orderBy: { name: "asc" } });
+      const failedAt = Date.now();
+      api.setPhase("default", pod!.name, "Failed");
+      for (let waited = 0; (await h.ctx.prisma.pod.findUnique({ where: { name: pod!.name } }))?.phase !== "Lost"; waited += 50) {
+        if (waited > 5000) throw new Error("the failed pod was not judged by a triggered pass");
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(Date.now() - failedAt).toBeLessThan(1500);
+      expect((await h.ctx.prisma.scalingEvent.findFirst({ where: { kind: "pod_lost" } }))!.reason).toContain("its runtime pod is gone");
+    } finally {
+      await watching.close();
+    }
   });
 });

@@ -91,7 +91,14 @@ export class FakeKubeApi {
   port = 0;
 
   async start(): Promise<this> {
-    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((error: unknown) => {
+        // A failure of the double itself: answered as the real server answers an internal error, and told.
+        process.stderr.write(`fake Kubernetes API: ${req.method} ${req.url} failed: ${(error as Error)?.stack ?? error}\n`);
+        if (!res.headersSent) status(res, 500, "InternalError", String((error as Error)?.message ?? error));
+        else res.destroy();
+      });
+    });
     await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
     this.port = (this.server.address() as AddressInfo).port;
     return this;

@@ -36,7 +36,7 @@ function runtime(extra: Partial<Parameters<typeof createKubernetesRuntime>[0]> =
 }
 
 function summary(events: RuntimeEvent[]): string[] {
-  return events.map((e) => (e.type === "resync" ? "resync" : `${e.type}:${e.pod.name}:${e.pod.phase}${e.pod.terminating ? ":terminating" : ""}`));
+  return events.map((e) => (e.type === "resync" || e.type === "synced" ? e.type : `${e.type}:${e.pod.name}:${e.pod.phase}${e.pod.terminating ? ":terminating" : ""}`));
 }
 
 /** A kubelet that keeps each deleted pod's "stop" until the test says the containers ended. */
@@ -409,6 +409,18 @@ describe("kubernetes runtime: watch", () => {
     expect(since[0]!.query.get("resourceVersion")).toBe(seenVersion);
     api.setPhase("workers", `${p.name}-seen`, "Running");
     expect(summary(await watch.after(2, 1))).toEqual([`modified:${p.name}-seen:Running`]);
+    controller.abort();
+    await watch.finished;
+  });
+
+  it("marks the end of each full list with `synced`, so a consumer knows its picture is complete", async () => {
+    const p = pool();
+    const r = runtime();
+    await r.create(p, `${p.name}-one`);
+    await r.create(p, `${p.name}-two`);
+    const controller = new AbortController();
+    const watch = collect(r.watch(p, controller.signal), { synced: true });
+    expect(summary(await watch.after(0, 4))).toEqual(["resync", `added:${p.name}-one:Pending`, `added:${p.name}-two:Pending`, "synced"]);
     controller.abort();
     await watch.finished;
   });

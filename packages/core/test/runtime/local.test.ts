@@ -78,7 +78,7 @@ function track(r: LocalRuntime): number[] {
 }
 
 function names(events: RuntimeEvent[]): string[] {
-  return events.map((e) => (e.type === "resync" ? "resync" : `${e.type}:${e.pod.name}${e.pod.terminating ? ":terminating" : ""}`));
+  return events.map((e) => (e.type === "resync" || e.type === "synced" ? e.type : `${e.type}:${e.pod.name}${e.pod.terminating ? ":terminating" : ""}`));
 }
 
 /** SIGKILLs exactly one pod process, and refuses anything that is not a plain positive pid. */

@@ -20,11 +20,14 @@ export function alive(pid: number): boolean {
   }
 }
 
-/** Consumes a watch in the background, as a real consumer does, so that the stream keeps being read. */
-export function collect(events: AsyncIterable<RuntimeEvent>) {
+/**
+ * Consumes a watch in the background, as a real consumer does, so that the stream keeps being
+ * read. The `synced` marker after each full list is kept only when asked for.
+ */
+export function collect(events: AsyncIterable<RuntimeEvent>, options: { synced?: boolean } = {}) {
   const seen: RuntimeEvent[] = [];
   const finished = (async () => {
-    for await (const e of events) seen.push(e);
+    for await (const e of events) if (options.synced || e.type !== "synced") seen.push(e);
   })();
   return {
     seen,
