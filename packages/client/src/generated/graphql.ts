@@ -10,6 +10,8 @@ export type SubmitTaskInput = {
   /** Up to 64 KiB of JSON. The demo agent honours {durationMs, fail}. */
   payload?: unknown;
   pool: string;
+  /** Run deadline of each phase in seconds (1 to 604800). Absent: the pool's taskTimeoutSeconds; explicit null: no deadline. */
+  timeoutSeconds?: number | null | undefined;
   /** plan, apply, plan_and_apply or any name (1-64 of letters, digits, _ . : -). */
   type: string;
 };
