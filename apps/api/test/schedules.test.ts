@@ -120,6 +120,8 @@ describe(`schedules through the API on ${backend}`, () => {
     const rest = (await data(RUNS, { schedule: "hourly", first: 10, after: first.pageInfo.endCursor })) as unknown as Page;
     expect(rest.edges.map((e) => e.node.trigger)).toEqual(["backfill", "backfill"]);
     expect(rest.pageInfo.hasNextPage).toBe(false);
+    const listed = (await data(LIST)) as unknown as { name: string; lastRun: { trigger: string; task: { id: string } } | null }[];
+    expect(listed.find((s) => s.name === "hourly")?.lastRun).toMatchObject({ trigger: "manual", task: { id: run.task.id } });
     const taskIds = [...first.edges, ...rest.edges].map((e) => e.node.task!.id);
     expect(new Set(taskIds).size).toBe(5);
     expect(await api.services.prisma.task.count()).toBe(5);

@@ -4,12 +4,13 @@ import type { ScheduleRun } from "../db/index.js";
 import { claimFires, type ClaimResult } from "./claim.js";
 import { recordOutcomes } from "./outcomes.js";
 import { timingOf } from "./spec.js";
-import { cancelEarlier, fireTimeKey, submitRun } from "./submit.js";
+import { cancelEarlier, fireTimeKey, linkRuns, submitRun, type RunLink } from "./submit.js";
 import { jitterOffsetMs, planFires } from "./timing.js";
 import { SCHEDULED_TRIGGERS, type Actor, type RunTrigger, type ScheduleRecord } from "./types.js";
 
 export const DISPATCH_JOB = "dispatch-schedules";
 
+const DEFAULT_CONCURRENCY = 8;
 /** A fire time handled later than this after it was due is labelled `catch_up`. */
 const LATE_MS = 1000;
 /** A manual or backfill run still pending after this lost its request (the replica died): the dispatcher finishes it. */
@@ -18,7 +19,7 @@ const ABANDONED_REQUEST_MS = 60_000;
 export interface DispatchOptions extends Actor {
   /** Aborted when the dispatch job's lock is lost: the pass stops before the next schedule. */
   signal?: AbortSignal;
-  /** Schedules worked on at the same time (default 4). */
+  /** Schedules whose tasks are submitted at the same time (default 8). */
   concurrency?: number;
 }
 
@@ -53,14 +54,25 @@ function abandoned(run: Pick<ScheduleRun, "trigger" | "fencingToken" | "claimedA
   return Number(run.fencingToken) < actor.fencingToken;
 }
 
-async function recover(ctx: CoreContext, schedule: ScheduleRecord, run: ScheduleRun, now: Date): Promise<void> {
+async function recover(ctx: CoreContext, schedule: ScheduleRecord, run: ScheduleRun, now: Date, actor: Actor): Promise<void> {
   const inWindow = now.getTime() - run.dueAt.getTime() <= schedule.catchupWindowSeconds * 1000;
-  if (!SCHEDULED_TRIGGERS.includes(run.trigger as RunTrigger) || inWindow) return submitRun(ctx, schedule, run);
+  const submitted = async () => {
+    const link = await submitRun(ctx, schedule, run);
+    if (link) await linkRuns(ctx, [link]);
+  };
+  if (!SCHEDULED_TRIGGERS.includes(run.trigger as RunTrigger) || inWindow) return submitted();
   const task = await ctx.prisma.task.findUnique({ where: { poolId_idempotencyKey: { poolId: schedule.poolId, idempotencyKey: fireTimeKey(schedule.id, run.fireAt) } } });
-  if (task) return submitRun(ctx, schedule, run);
+  if (task) return submitted();
+  // Decided now, by this replica: the row says so, as for any other missed fire time.
   await ctx.prisma.scheduleRun.updateMany({
     where: { id: run.id, status: "pending" },
-    data: { status: "missed", note: `claimed by ${run.replica}, which stopped before submitting its task; found past the catch-up window` },
+    data: {
+      status: "missed",
+      replica: actor.replicaId,
+      claimedAt: now,
+      fencingToken: actor.fencingToken === null ? null : String(actor.fencingToken),
+      note: `claimed by ${run.replica}, which stopped before submitting its task; found past the catch-up window`,
+    },
   });
 }
 
@@ -81,7 +93,7 @@ export async function dispatchSchedules(ctx: CoreContext, options: DispatchOptio
   for (const run of open) {
     const schedule = byId.get(run.scheduleId);
     if (options.signal?.aborted || !schedule || run.status !== "pending" || !abandoned(run, actor, now)) continue;
-    await recover(ctx, schedule, run, now);
+    await recover(ctx, schedule, run, now, actor);
     report.recovered++;
   }
 
@@ -97,25 +109,25 @@ export async function dispatchSchedules(ctx: CoreContext, options: DispatchOptio
     return moved || withBuffer.has(schedule.id) ? [{ schedule, plan }] : [];
   });
 
-  await eachLimited(
-    work,
-    options.concurrency ?? 4,
-    async ({ schedule, plan }) => {
-      const claim = await claimFires(
-        ctx,
-        schedule.id,
-        {
-          fires: plan.due.map((f) => ({ ...f, trigger: now.getTime() - f.dueAt.getTime() > LATE_MS ? "catch_up" : "schedule" })),
-          missed: { fires: plan.missed, unlisted: plan.missedUnlisted },
-          dispatch: { servedUntil: plan.servedUntil },
-        },
-        actor,
-      );
-      count(report, claim);
-      await carryOut(ctx, claim);
-    },
-    options.signal,
-  );
+  if (!options.signal?.aborted) {
+    const claims = await claimFires(
+      ctx,
+      work.map(({ schedule, plan }) => ({
+        scheduleId: schedule.id,
+        fires: plan.due.map((f) => ({ ...f, trigger: now.getTime() - f.dueAt.getTime() > LATE_MS ? ("catch_up" as const) : ("schedule" as const) })),
+        missed: { fires: plan.missed, unlisted: plan.missedUnlisted },
+        dispatch: { servedUntil: plan.servedUntil },
+      })),
+      actor,
+    );
+    claims.forEach((claim) => count(report, claim));
+    // Earliest due first; each schedule's runs in order, schedules side by side.
+    const ready = claims.filter((c) => c.schedule && (c.toSubmit.length || c.toCancel.length));
+    ready.sort((a, b) => (a.toSubmit[0]?.dueAt.getTime() ?? 0) - (b.toSubmit[0]?.dueAt.getTime() ?? 0));
+    const links: RunLink[] = [];
+    await eachLimited(ready, options.concurrency ?? DEFAULT_CONCURRENCY, async (claim) => void links.push(...(await submitClaimed(ctx, claim))), options.signal);
+    await linkRuns(ctx, links);
+  }
 
   report.outcomes = await recordOutcomes(ctx);
   return report;
@@ -128,11 +140,21 @@ function count(report: DispatchReport, claim: ClaimResult): void {
   }
 }
 
-/** After a claim: cancels what cancel_other displaced, then submits the claimed runs in fire-time order. */
-export async function carryOut(ctx: CoreContext, claim: ClaimResult): Promise<void> {
-  if (!claim.schedule) return;
+/** After a claim: cancels what cancel_other displaced, then submits the claimed runs in fire-time order; their links are for the caller to write. */
+async function submitClaimed(ctx: CoreContext, claim: ClaimResult): Promise<RunLink[]> {
+  if (!claim.schedule) return [];
   await cancelEarlier(ctx, claim.toCancel);
-  for (const run of claim.toSubmit) await submitRun(ctx, claim.schedule, run);
+  const links: RunLink[] = [];
+  for (const run of claim.toSubmit) {
+    const link = await submitRun(ctx, claim.schedule, run);
+    if (link) links.push(link);
+  }
+  return links;
+}
+
+/** Carries a claim out completely: cancellations, submissions, links. */
+export async function carryOut(ctx: CoreContext, claim: ClaimResult): Promise<void> {
+  await linkRuns(ctx, await submitClaimed(ctx, claim));
 }
 
 /** The built-in cron job that dispatches every schedule, once per second, on one replica at a time. */

@@ -111,7 +111,8 @@ export async function triggerSchedule(ctx: CoreContext, name: string, actor: Act
   // Cron fire times fall on whole seconds; a manual run never does, so it never takes one's place.
   const now = ctx.now();
   const at = now.getMilliseconds() === 0 ? new Date(now.getTime() + 1) : now;
-  const claim = await claimFires(ctx, schedule.id, { fires: [{ fireAt: at, dueAt: at, trigger: "manual" }] }, actor);
+  const [claim] = await claimFires(ctx, [{ scheduleId: schedule.id, fires: [{ fireAt: at, dueAt: at, trigger: "manual" }] }], actor);
+  if (!claim?.schedule) throw new ScheduleNotFoundError(name);
   await carryOut(ctx, claim);
   // Two requests in the same millisecond share one run: the second finds the first's row.
   return ctx.prisma.scheduleRun.findUniqueOrThrow({ where: { scheduleId_fireAt: { scheduleId: schedule.id, fireAt: at } } });
@@ -143,12 +144,12 @@ export async function backfillSchedule(ctx: CoreContext, name: string, range: { 
   const fires = fireTimesInRange(timingOf({ ...schedule, startAt: null, endAt: null }), from, to, MAX_BACKFILL);
   if (fires === null) throw new InvalidScheduleError("from", `the range holds more than ${MAX_BACKFILL} fire times; backfill it in parts`);
   if (fires.length === 0) throw new InvalidScheduleError("from", `no fire time of ${JSON.stringify(schedule.cron)} in ${schedule.timeZone} lies between ${from.toISOString()} and ${to.toISOString()}`);
-  const claim = await claimFires(
+  const [claim] = await claimFires(
     ctx,
-    schedule.id,
-    { fires: fires.map((f) => ({ ...f, trigger: "backfill" as const })), overlap: (range.overlap as SchedulePolicy | null) ?? undefined },
+    [{ scheduleId: schedule.id, fires: fires.map((f) => ({ ...f, trigger: "backfill" as const })), overlap: (range.overlap as SchedulePolicy | null) ?? undefined }],
     actor,
   );
+  if (!claim?.schedule) throw new ScheduleNotFoundError(name);
   await carryOut(ctx, claim);
   const tally = (status: string) => claim.runs.filter((r) => r.status === status).length;
   const runs = await ctx.prisma.scheduleRun.findMany({ where: { id: { in: claim.runs.map((r) => r.id) } }, orderBy: { fireAt: "asc" } });

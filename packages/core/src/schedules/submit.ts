@@ -7,6 +7,13 @@ import type { ScheduleRecord } from "./types.js";
 /** The idempotency key of a fire time's task: a retried or repeated submission of it finds the first task. */
 export const fireTimeKey = (scheduleId: string, fireAt: Date) => `schedule:${scheduleId}:${fireAt.getTime()}`;
 
+/** A submitted task, to be linked to its run. */
+export interface RunLink {
+  runId: string;
+  taskId: string;
+  submittedAt: Date;
+}
+
 /** Cancels tasks of earlier runs (`cancel_other`); one that ended meanwhile is left as it is. */
 export async function cancelEarlier(ctx: CoreContext, taskIds: readonly string[]): Promise<void> {
   for (const id of taskIds) {
@@ -17,13 +24,12 @@ export async function cancelEarlier(ctx: CoreContext, taskIds: readonly string[]
 }
 
 /**
- * Submits the task of a claimed (pending) run and links it. The idempotency key makes this
- * safe to repeat from anywhere: a second call, on this replica or another, gets the same task.
- * A run that stopped being pending meanwhile (superseded, recorded as missed) keeps no live
- * task: the one just submitted is cancelled. An expected refusal (pool gone, payload refused)
- * marks the run failed; anything else is thrown and the run stays pending for the next pass.
+ * Submits the task of a claimed (pending) run. The idempotency key makes this safe to repeat
+ * from anywhere: a second call, on this replica or another, gets the same task. An expected
+ * refusal (pool gone, payload refused) marks the run failed and gives null; anything else is
+ * thrown and the run stays pending for the next pass.
  */
-export async function submitRun(ctx: CoreContext, schedule: ScheduleRecord, run: Pick<ScheduleRun, "id" | "fireAt">): Promise<void> {
+export async function submitRun(ctx: CoreContext, schedule: ScheduleRecord, run: Pick<ScheduleRun, "id" | "fireAt">): Promise<RunLink | null> {
   let task: Task;
   try {
     task = await submitTask(ctx, {
@@ -40,17 +46,33 @@ export async function submitRun(ctx: CoreContext, schedule: ScheduleRecord, run:
       task = await getTask(ctx, error.taskId);
     } else if (error instanceof BerthError) {
       await ctx.prisma.scheduleRun.updateMany({ where: { id: run.id, status: "pending" }, data: { status: "failed", note: error.message.slice(0, 2000), finishedAt: ctx.now() } });
-      return;
+      return null;
     } else {
       throw error;
     }
   }
-  const linked = await ctx.prisma.scheduleRun.updateMany({
-    where: { id: run.id, OR: [{ status: "pending" }, { status: "submitted", taskId: task.id }] },
-    data: { status: "submitted", taskId: task.id, submittedAt: ctx.now() },
-  });
-  if (linked.count === 0) {
-    await cancelEarlier(ctx, [task.id]);
-    await ctx.prisma.scheduleRun.updateMany({ where: { id: run.id, taskId: null }, data: { taskId: task.id } });
-  }
+  return { runId: run.id, taskId: task.id, submittedAt: ctx.now() };
+}
+
+/**
+ * Links submitted tasks to their runs, in one statement for any number. A run that stopped
+ * being pending meanwhile (superseded by cancel_other, recorded as missed) keeps no live task:
+ * the one submitted for it is cancelled, and still linked, so history shows what happened.
+ */
+export async function linkRuns(ctx: CoreContext, links: readonly RunLink[]): Promise<void> {
+  if (links.length === 0) return;
+  const rows = JSON.stringify(links.map((l) => ({ id: l.runId, taskId: l.taskId, at: l.submittedAt.toISOString() })));
+  const linked = await ctx.prisma.$queryRaw<{ id: string }[]>`
+    UPDATE "ScheduleRun" r SET status = 'submitted', "taskId" = q."taskId", "submittedAt" = q.at
+    FROM jsonb_to_recordset(${rows}::jsonb) AS q(id uuid, "taskId" uuid, at timestamp(3))
+    WHERE r.id = q.id AND (r.status = 'pending' OR (r.status = 'submitted' AND r."taskId" = q."taskId"))
+    RETURNING r.id`;
+  const done = new Set(linked.map((r) => r.id));
+  const orphaned = links.filter((l) => !done.has(l.runId));
+  if (orphaned.length === 0) return;
+  await cancelEarlier(
+    ctx,
+    orphaned.map((l) => l.taskId),
+  );
+  for (const l of orphaned) await ctx.prisma.scheduleRun.updateMany({ where: { id: l.runId, taskId: null }, data: { taskId: l.taskId } });
 }

@@ -9,6 +9,7 @@ import {
   fireTimeKey,
   getSchedule,
   InvalidScheduleError,
+  latestRuns,
   listScheduleRuns,
   nextFireTimes,
   pauseSchedule,
@@ -329,6 +330,8 @@ describe.each(backends)("schedules on %s", (backend) => {
     const page2 = await listScheduleRuns(h.ctx, { schedule: "every-second", first: 10, after: page1.pageInfo.endCursor });
     expect(page2.runs.map((r) => sec(r.fireAt))).toEqual([3, 2, 1]);
     expect(page2.pageInfo.hasNextPage).toBe(false);
+    const schedule = await getSchedule(h.ctx, "every-second");
+    expect(sec((await latestRuns(h.ctx, [schedule.id, "00000000-0000-4000-8000-000000000000"])).get(schedule.id)!.fireAt)).toBe(5);
     expect(await pruneScheduleRuns(h.ctx, 2)).toBe(2);
     // Fire time 1 holds the active task: kept although it is the oldest.
     expect((await runsOf()).map((r) => sec(r.fireAt))).toEqual([1, 4, 5]);
