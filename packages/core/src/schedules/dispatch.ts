@@ -2,6 +2,7 @@ import type { CoreContext } from "../context.js";
 import { BUILTIN_LOCK_TTL_MS, defineCronJob, FREQUENT_JOB_HISTORY_KEEP, type CronJobDefinition } from "../cron/index.js";
 import type { ScheduleRun } from "../db/index.js";
 import { claimFires, type ClaimResult } from "./claim.js";
+import { scheduleMetrics } from "./metrics.js";
 import { recordOutcomes } from "./outcomes.js";
 import { timingOf } from "./spec.js";
 import { cancelEarlier, fireTimeKey, linkRuns, submitRun, type RunLink } from "./submit.js";
@@ -34,9 +35,16 @@ export interface DispatchReport {
   outcomes: number;
 }
 
-export async function loadSchedules(ctx: CoreContext, where: { paused?: boolean; name?: string } = {}): Promise<ScheduleRecord[]> {
+export async function loadSchedules(ctx: CoreContext, where: { id?: string; name?: string } = {}): Promise<ScheduleRecord[]> {
   const rows = await ctx.prisma.schedule.findMany({ where, include: { pool: { select: { name: true } } }, orderBy: { name: "asc" } });
   return rows.map(({ pool, ...s }) => ({ ...s, poolName: pool.name }));
+}
+
+/** What a pass needs of every schedule to plan it: all but the payload (up to 64 KiB each, read only when submitting). */
+type ScheduleTiming = Omit<ScheduleRecord, "payload" | "poolName">;
+
+function loadTimings(ctx: CoreContext): Promise<ScheduleTiming[]> {
+  return ctx.prisma.schedule.findMany({ omit: { payload: true } });
 }
 
 async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>, signal?: AbortSignal): Promise<void> {
@@ -54,7 +62,9 @@ function abandoned(run: Pick<ScheduleRun, "trigger" | "fencingToken" | "claimedA
   return Number(run.fencingToken) < actor.fencingToken;
 }
 
-async function recover(ctx: CoreContext, schedule: ScheduleRecord, run: ScheduleRun, now: Date, actor: Actor): Promise<void> {
+async function recover(ctx: CoreContext, scheduleId: string, run: ScheduleRun, now: Date, actor: Actor): Promise<void> {
+  const [schedule] = await loadSchedules(ctx, { id: scheduleId });
+  if (!schedule) return;
   const inWindow = now.getTime() - run.dueAt.getTime() <= schedule.catchupWindowSeconds * 1000;
   const submitted = async () => {
     const link = await submitRun(ctx, schedule, run);
@@ -86,14 +96,14 @@ export async function dispatchSchedules(ctx: CoreContext, options: DispatchOptio
   const actor: Actor = { replicaId: options.replicaId, fencingToken: options.fencingToken };
   const now = ctx.now();
   const report: DispatchReport = { schedules: 0, submitted: 0, skipped: 0, buffered: 0, missed: 0, recovered: 0, outcomes: 0 };
-  const [schedules, open] = await Promise.all([loadSchedules(ctx), ctx.prisma.scheduleRun.findMany({ where: { status: { in: ["pending", "buffered"] } } })]);
+  const [schedules, open] = await Promise.all([loadTimings(ctx), ctx.prisma.scheduleRun.findMany({ where: { status: { in: ["pending", "buffered"] } } })]);
   const byId = new Map(schedules.map((s) => [s.id, s]));
   report.schedules = schedules.length;
 
   for (const run of open) {
     const schedule = byId.get(run.scheduleId);
     if (options.signal?.aborted || !schedule || run.status !== "pending" || !abandoned(run, actor, now)) continue;
-    await recover(ctx, schedule, run, now, actor);
+    await recover(ctx, schedule.id, run, now, actor);
     report.recovered++;
   }
 
@@ -127,6 +137,11 @@ export async function dispatchSchedules(ctx: CoreContext, options: DispatchOptio
     const links: RunLink[] = [];
     await eachLimited(ready, options.concurrency ?? DEFAULT_CONCURRENCY, async (claim) => void links.push(...(await submitClaimed(ctx, claim))), options.signal);
     await linkRuns(ctx, links);
+    const dueAt = new Map(ready.flatMap((c) => c.toSubmit.map((r) => [r.id, r.dueAt] as const)));
+    for (const link of links) {
+      const due = dueAt.get(link.runId);
+      if (due) scheduleMetrics.fireDelay.observe(Math.max(0, link.submittedAt.getTime() - due.getTime()) / 1000);
+    }
   }
 
   report.outcomes = await recordOutcomes(ctx);
@@ -135,8 +150,11 @@ export async function dispatchSchedules(ctx: CoreContext, options: DispatchOptio
 
 function count(report: DispatchReport, claim: ClaimResult): void {
   for (const run of claim.runs) {
-    if (run.status === "pending") report.submitted++;
-    else if (run.status === "skipped" || run.status === "buffered" || run.status === "missed") report[run.status]++;
+    const status = run.status === "pending" ? "submitted" : run.status;
+    if (status === "submitted" || status === "skipped" || status === "buffered" || status === "missed") {
+      report[status]++;
+      scheduleMetrics.runs.inc({ status });
+    }
   }
 }
 

@@ -20,6 +20,7 @@ import {
   updateSchedule,
   type ScheduleInput,
 } from "../../src/schedules/index.js";
+import { scheduleMetrics } from "../../src/schedules/metrics.js";
 import { backends } from "../support/databases.js";
 import { openCore, seedPool, type CoreHarness } from "../support/core.js";
 
@@ -49,7 +50,10 @@ describe.each(backends)("schedules on %s", (backend) => {
   it("submits one task per fire time, with the schedule's type and payload, and a repeated pass changes nothing", async () => {
     await seedPool(h.ctx, "web", 0);
     await make({ overlap: "allow_all" });
+    const counted = async () => (await scheduleMetrics.runs.get()).values.find((v) => v.labels.status === "submitted")?.value ?? 0;
+    const countedBefore = await counted();
     for (let i = 0; i < 5; i++) await passAfter(1);
+    expect((await counted()) - countedBefore).toBe(5);
     const before = await runsOf();
     expect(before.map((r) => [sec(r.fireAt), r.status, r.trigger])).toEqual([1, 2, 3, 4, 5].map((s) => [s, "submitted", "schedule"]));
     expect(before.map((r) => r.task?.idempotencyKey)).toEqual(before.map((r) => fireTimeKey(r.scheduleId, r.fireAt)));
