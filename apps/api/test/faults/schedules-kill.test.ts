@@ -25,6 +25,7 @@ const JOB = "dispatch-schedules";
 
 interface RunRow {
   schedule: string;
+  payload: { schedule: number; v?: number } | null;
   fireAt: Date;
   dueAt: Date;
   status: string;
@@ -53,6 +54,8 @@ describe.skipIf(!postgresAvailable || !redisAvailable)("schedules on three repli
   let tasks: { id: string; idempotencyKey: string | null }[] = [];
   let victimDispatchRuns: { status: string; scheduledAt: Date }[] = [];
   let dispatchers = new Set<string>();
+  let updateSentAt = 0;
+  let updateAnsweredAt = 0;
 
   const gql = async (replica: Replica, query: string, variables: Record<string, unknown> = {}) => {
     const response = await fetch(`${replica.url}/graphql`, {
@@ -107,6 +110,15 @@ describe.skipIf(!postgresAvailable || !redisAvailable)("schedules on three repli
       });
     }
 
+    // Four seconds in, one schedule's payload changes through replica B: every replica that
+    // dispatches from then on uses it, without a restart.
+    await sleep(startAt.getTime() + 4000 - Date.now());
+    updateSentAt = Date.now();
+    await gql(replicas[1]!, `mutation($input: UpdateScheduleInput!) { updateSchedule(name: "every-second-0", input: $input) { __typename ... on Error { message } } }`, {
+      input: { payload: { schedule: 0, v: 2 } },
+    });
+    updateAnsweredAt = Date.now();
+
     // Eight seconds in, kill whichever replica holds the dispatch lock at that moment: the lock
     // exists only while a pass runs, so its holder is in the middle of one. A lock taken 15 ms
     // ago or more belongs to a pass past its first writes (its run row) and busy submitting.
@@ -142,8 +154,8 @@ describe.skipIf(!postgresAvailable || !redisAvailable)("schedules on three repli
     await withDb(db.url, async (c) => {
       runs = (
         await c.query<RunRow>(`
-          SELECT s.name AS schedule, r."fireAt", r."dueAt", r.status::text AS status, r.trigger, r.replica, r."taskId", r."claimedAt", r."submittedAt"
-          FROM "ScheduleRun" r JOIN "Schedule" s ON s.id = r."scheduleId" ORDER BY s.name, r."fireAt"`)
+          SELECT s.name AS schedule, t.payload, r."fireAt", r."dueAt", r.status::text AS status, r.trigger, r.replica, r."taskId", r."claimedAt", r."submittedAt"
+          FROM "ScheduleRun" r JOIN "Schedule" s ON s.id = r."scheduleId" LEFT JOIN "Task" t ON t.id = r."taskId" ORDER BY s.name, r."fireAt"`)
       ).rows;
       tasks = (await c.query(`SELECT t.id, t."idempotencyKey" FROM "Task" t JOIN "Pool" p ON p.id = t."poolId" WHERE p.name = $1`, [POOL])).rows;
       victimDispatchRuns = (await c.query(`SELECT status::text AS status, "scheduledAt" FROM "CronRun" WHERE job = $1 AND replica = $2 ORDER BY "scheduledAt"`, [JOB, victim.name])).rows;
@@ -213,6 +225,16 @@ describe.skipIf(!postgresAvailable || !redisAvailable)("schedules on three repli
       expect(mine.slice(firstMissed, lastMissed + 1).every((r) => r.status === "missed")).toBe(true);
       expect(mine[lastMissed + 1]).toMatchObject({ status: "submitted", trigger: "catch_up" });
     }
+  });
+
+  it("a change made through one replica was used by every replica that dispatched after it", () => {
+    const changed = runs.filter((r) => r.schedule === "every-second-0" && r.status === "submitted");
+    const before = changed.filter((r) => r.claimedAt.getTime() < updateSentAt);
+    const after = changed.filter((r) => r.claimedAt.getTime() > updateAnsweredAt);
+    expect(before.length).toBeGreaterThanOrEqual(2);
+    expect(before.every((r) => r.payload?.v === undefined)).toBe(true);
+    expect(after.map((r) => r.payload?.v)).toEqual(after.map(() => 2));
+    expect(new Set(after.map((r) => r.replica)).size).toBeGreaterThanOrEqual(2);
   });
 
   it("the surviving replicas took over dispatch, and the restarted replica is serving again", async () => {
