@@ -55,9 +55,9 @@ test("a schedule created in the console shows its next fire times, fires, links 
   await expect(row.getByTestId("pause-note-shown")).toContainText("provider outage");
   const system = page.getByTestId("system-jobs");
   await expect(system).not.toHaveAttribute("open", "");
-  await expect(system.locator('[data-job="reconcile-pools"]')).toBeHidden();
+  await expect(system.locator('[data-testid="cron-job-row"][data-job="reconcile-pools"]')).toBeHidden();
   await system.locator("summary").click();
-  await expect(system.locator('[data-job="reconcile-pools"]')).toBeVisible();
-  await expect(system.locator('[data-job="dispatch-schedules"]')).toBeVisible();
+  await expect(system.locator('[data-testid="cron-job-row"][data-job="reconcile-pools"]')).toBeVisible();
+  await expect(system.locator('[data-testid="cron-job-row"][data-job="dispatch-schedules"]')).toBeVisible();
   await snapshot(page, "schedules");
 });

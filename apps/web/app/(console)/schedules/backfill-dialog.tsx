@@ -4,7 +4,7 @@ import { useActionState, useRef } from "react";
 import { FormMessage } from "@/components/form-message";
 import { IDLE } from "@/lib/mutation";
 import { backfillSchedule } from "./actions";
-import { OVERLAP_CHOICES } from "./queries";
+import { OverlapOptions } from "./overlap-options";
 
 /** Runs the fire times of a past range now, each at most once ever. */
 export function BackfillDialog({ name }: { name: string }) {
@@ -37,11 +37,7 @@ export function BackfillDialog({ name }: { name: string }) {
             <span>While a task of it still runs</span>
             <select name="overlap" defaultValue="">
               <option value="">As the schedule says</option>
-              {OVERLAP_CHOICES.map((c) => (
-                <option key={c.value} value={c.value}>
-                  {c.label}
-                </option>
-              ))}
+              <OverlapOptions />
             </select>
           </label>
           <div className="field-wide form-actions">

@@ -44,7 +44,7 @@ export default async function SchedulesPage() {
         </Suspense>
       </section>
       <Suspense fallback={null}>
-        <SystemJobs />
+        <SystemJobs operator={operator} />
       </Suspense>
       <LiveRefresh intervalMs={5_000} />
     </div>

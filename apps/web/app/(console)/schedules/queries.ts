@@ -22,10 +22,6 @@ export const SCHEDULE_RUNS = /* GraphQL */ `
   }
 `;
 
-export const SYSTEM_JOBS = /* GraphQL */ `
-  query SystemJobs { cronJobs { name schedule timeZone paused nextRunAt lastRun { status startedAt durationMs replica } } }
-`;
-
 export const POOL_NAMES = /* GraphQL */ `
   query PoolNames { pools { name } }
 `;
@@ -104,10 +100,3 @@ export interface ScheduleView {
   nextFireTimes: string[];
   lastRun?: ScheduleRunView | null;
 }
-
-export const OVERLAP_CHOICES: { value: string; label: string }[] = [
-  { value: "skip", label: "Skip it while the previous task runs" },
-  { value: "buffer_one", label: "Run it after the previous task (buffer one)" },
-  { value: "allow_all", label: "Run it alongside (allow all)" },
-  { value: "cancel_other", label: "Cancel the previous task, run this one" },
-];

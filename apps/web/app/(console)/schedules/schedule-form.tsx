@@ -5,7 +5,8 @@ import { FormMessage } from "@/components/form-message";
 import { fieldProps } from "@/lib/form-fields";
 import { describeSchedule } from "../cron/describe-schedule";
 import { previewSchedule, saveSchedule, type PreviewResult, type ScheduleFormState } from "./actions";
-import { OVERLAP_CHOICES, type ScheduleView } from "./queries";
+import { OverlapOptions } from "./overlap-options";
+import type { ScheduleView } from "./queries";
 import { inZone } from "./zone-time";
 
 const INITIAL: ScheduleFormState = { status: "idle" };
@@ -107,11 +108,7 @@ export function ScheduleForm({ pools, schedule }: { pools: string[]; schedule?: 
       <label className="field field-wide">
         <span>While the previous task still runs</span>
         <select name="overlap" defaultValue={value("overlap", "skip")} {...field("overlap")} data-testid="schedule-overlap">
-          {OVERLAP_CHOICES.map((c) => (
-            <option key={c.value} value={c.value}>
-              {c.label}
-            </option>
-          ))}
+          <OverlapOptions />
         </select>
       </label>
       <label className="field">
