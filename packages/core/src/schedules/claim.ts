@@ -7,8 +7,8 @@ import { SCHEDULED_TRIGGERS, TERMINAL_TASK_STATUSES, type Actor, type RunTrigger
 export interface ClaimRequest {
   scheduleId: string;
   fires: (FireTime & { trigger: RunTrigger })[];
-  /** Fire times past the catch-up window, recorded as missed; `unlisted` older ones are counted on the oldest row. */
-  missed?: { fires: FireTime[]; unlisted: number };
+  /** Fire times past the catch-up window, recorded as missed; `unlisted` older ones (at least, when `capped`) are counted on the oldest row. */
+  missed?: { fires: FireTime[]; unlisted: number; capped?: boolean };
   /** The dispatcher: leaves a paused schedule alone, promotes a buffered run whose predecessor ended, and moves `servedUntil` here. */
   dispatch?: { servedUntil: Date };
   /** Overrides the schedule's overlap policy (a backfill may ask for another). */
@@ -84,7 +84,8 @@ function decide(schedule: ScheduleRecord, request: ClaimRequest, open: OpenRun[]
 
   const missed = (request.missed?.fires ?? []).filter((f) => !taken.has(f.fireAt.getTime()));
   missed.forEach((f, i) => {
-    const unlisted = i === 0 && request.missed!.unlisted > 0 ? `; ${request.missed!.unlisted} earlier fire time(s) of the same gap were missed too` : "";
+    const { unlisted: count, capped } = request.missed!;
+    const unlisted = i === 0 && count > 0 ? `; ${capped ? "at least " : ""}${count} earlier fire time(s) of the same gap were missed too` : "";
     d.rows.push({ ...base(f, "schedule"), status: "missed", note: `no replica ran this fire time within the catch-up window of ${schedule.catchupWindowSeconds} s${unlisted}` });
   });
 

@@ -12,6 +12,8 @@ import { SCHEDULED_TRIGGERS, type Actor, type RunTrigger, type ScheduleRecord } 
 export const DISPATCH_JOB = "dispatch-schedules";
 
 const DEFAULT_CONCURRENCY = 8;
+/** Fire times one pass claims at most (run or recorded as missed); schedules beyond it are planned again next pass. */
+const MAX_FIRES_PER_PASS = 2000;
 /** A fire time handled later than this after it was due is labelled `catch_up`. */
 const LATE_MS = 1000;
 /** A manual or backfill run still pending after this lost its request (the replica died): the dispatcher finishes it. */
@@ -118,14 +120,23 @@ export async function dispatchSchedules(ctx: CoreContext, options: DispatchOptio
     const moved = plan.servedUntil.getTime() !== schedule.servedUntil.getTime();
     return moved || withBuffer.has(schedule.id) ? [{ schedule, plan }] : [];
   });
+  // The longest-waiting first, within the pass's budget.
+  work.sort((a, b) => a.schedule.servedUntil.getTime() - b.schedule.servedUntil.getTime());
+  let budget = MAX_FIRES_PER_PASS;
+  const taken = work.filter(({ plan }) => {
+    const size = plan.due.length + plan.missed.length;
+    if (budget <= 0) return false;
+    budget -= size;
+    return true;
+  });
 
   if (!options.signal?.aborted) {
     const claims = await claimFires(
       ctx,
-      work.map(({ schedule, plan }) => ({
+      taken.map(({ schedule, plan }) => ({
         scheduleId: schedule.id,
         fires: plan.due.map((f) => ({ ...f, trigger: now.getTime() - f.dueAt.getTime() > LATE_MS ? ("catch_up" as const) : ("schedule" as const) })),
-        missed: { fires: plan.missed, unlisted: plan.missedUnlisted },
+        missed: { fires: plan.missed, unlisted: plan.missedUnlisted, capped: plan.missedCapped },
         dispatch: { servedUntil: plan.servedUntil },
       })),
       actor,

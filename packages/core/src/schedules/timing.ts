@@ -1,4 +1,4 @@
-import type { CronSchedule } from "../cron/index.js";
+import { fireTimesBefore, fireTimesBetween, type CronSchedule } from "../cron/index.js";
 
 /** When a schedule's fire times fall: the cron expression in its zone, jitter, and the start/end window. */
 export interface Timing {
@@ -54,18 +54,19 @@ export function upcomingFireTimes(t: Timing, now: Date, count: number, remaining
   return out;
 }
 
-/** Fire times listed one by one as missed per pass; older ones in the same gap are only counted. */
+/** Missed fire times of one gap listed one by one (the newest); older ones are only counted. */
 export const MAX_MISSED_LISTED = 100;
+/** Missed fire times of one gap counted exactly; beyond this the count says "at least". */
+export const MAX_MISSED_COUNTED = 1000;
 /** Fire times run per schedule per pass; the rest wait for the next pass (one second later). */
 export const MAX_DUE_PER_PASS = 100;
-/** Fire times looked at per schedule per pass, so that a long outage is worked off in bounded steps. */
-export const MAX_WALK_PER_PASS = 20_000;
 
 export interface FirePlan {
   /** Older than the catch-up window: to record as missed, oldest first (the newest MAX_MISSED_LISTED). */
   missed: FireTime[];
-  /** Missed fire times older than the listed ones. */
+  /** Missed fire times older than the listed ones (at least this many when `missedCapped`). */
   missedUnlisted: number;
+  missedCapped: boolean;
   /** Within the catch-up window: to run now, oldest first. */
   due: FireTime[];
   /** The last fire time this plan covers: the schedule's new `servedUntil` once carried out. */
@@ -74,25 +75,34 @@ export interface FirePlan {
 
 /**
  * What a dispatch pass at `now` does with the fire times after `servedUntil`: each one due by
- * now is either run (due within the catch-up window) or recorded as missed (older). Pure.
+ * now is either run (due within the catch-up window) or recorded as missed (older). However long
+ * the gap, the work is bounded: missed fire times are counted up to a cap and only the newest
+ * are listed, found by searching back from the window's edge. Pure.
  */
 export function planFires(t: Timing, input: { servedUntil: Date; now: Date; catchupWindowMs: number }): FirePlan {
-  const plan: FirePlan = { missed: [], missedUnlisted: 0, due: [], servedUntil: input.servedUntil };
+  const plan: FirePlan = { missed: [], missedUnlisted: 0, missedCapped: false, due: [], servedUntil: input.servedUntil };
   const now = input.now.getTime();
-  for (let walked = 0; walked < MAX_WALK_PER_PASS && plan.due.length < MAX_DUE_PER_PASS; walked++) {
+  // Missed: due more than the window ago, i.e. nominal fire time before this edge.
+  const edge = now - input.catchupWindowMs - t.jitterMs;
+  const since = Math.max(input.servedUntil.getTime(), t.startAt ? t.startAt.getTime() - 1 : -Infinity);
+  const until = Math.min(edge - 1, t.endAt ? t.endAt.getTime() : Infinity);
+  if (since < until) {
+    const span = fireTimesBetween(t.cron, new Date(since), new Date(until), MAX_MISSED_COUNTED);
+    if (span) {
+      plan.missed = fireTimesBefore(t.cron, span.last, MAX_MISSED_LISTED)
+        .filter((f) => f.getTime() > since)
+        .map((f) => fire(t, f));
+      plan.missedUnlisted = Math.max(0, span.count - plan.missed.length);
+      plan.missedCapped = span.capped;
+      plan.servedUntil = span.last;
+    }
+  }
+  while (plan.due.length < MAX_DUE_PER_PASS) {
     const next = nextFireTime(t, plan.servedUntil);
     if (!next) break;
     const f = fire(t, next);
     if (f.dueAt.getTime() > now) break;
-    if (now - f.dueAt.getTime() > input.catchupWindowMs) {
-      plan.missed.push(f);
-      if (plan.missed.length > MAX_MISSED_LISTED) {
-        plan.missed.shift();
-        plan.missedUnlisted++;
-      }
-    } else {
-      plan.due.push(f);
-    }
+    plan.due.push(f);
     plan.servedUntil = next;
   }
   return plan;

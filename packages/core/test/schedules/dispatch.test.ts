@@ -83,6 +83,20 @@ describe.each(backends)("schedules on %s", (backend) => {
     expect(new Set(submitted.map((r) => r.taskId))).toEqual(new Set(all.map((t) => t.id)));
   });
 
+  it("a pass claims a bounded number of fire times; the next pass claims the rest, and none is lost", async () => {
+    await seedPool(h.ctx, "web", 0);
+    for (let i = 0; i < 24; i++) await make({ name: `s${i}`, catchupWindowSeconds: 3600 });
+    // 90 s without a pass: 24 × 90 fire times due within the window, more than one pass takes.
+    const first = await passAfter(90);
+    const afterFirst = await h.ctx.prisma.scheduleRun.count();
+    expect(afterFirst).toBeGreaterThanOrEqual(2000);
+    expect(afterFirst).toBeLessThan(24 * 90);
+    expect(first.submitted + first.skipped).toBe(afterFirst);
+    await passAfter(0);
+    expect(await h.ctx.prisma.scheduleRun.count()).toBe(24 * 90);
+    expect(await tasks()).toHaveLength(24);
+  });
+
   it("catches up fire times missed while no pass ran: within the window run oldest first, older ones recorded as missed", async () => {
     await seedPool(h.ctx, "web", 0);
     await make({ catchupWindowSeconds: 4, overlap: "allow_all" });

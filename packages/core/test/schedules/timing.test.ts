@@ -8,6 +8,7 @@ import {
   fireTimesInRange,
   InvalidScheduleError,
   jitterOffsetMs,
+  MAX_MISSED_COUNTED,
   MAX_MISSED_LISTED,
   planFires,
   upcomingFireTimes,
@@ -35,12 +36,23 @@ describe("planFires", () => {
     expect(plan.missedUnlisted).toBe(0);
   });
 
-  it("lists at most the newest MAX_MISSED_LISTED missed fire times and counts the older ones", () => {
-    const plan = planFires(timing("* * * * * *"), { servedUntil: at("2030-01-01T00:00:00Z"), now: at("2030-01-01T01:00:00Z"), catchupWindowMs: 1000 });
+  it("lists the newest MAX_MISSED_LISTED missed fire times of a long gap and counts the older ones", () => {
+    // Down 10 minutes with a 60 s window: fire times 1..539 s missed, 540..600 run.
+    const plan = planFires(timing("* * * * * *"), { servedUntil: at("2030-01-01T00:00:00Z"), now: at("2030-01-01T00:10:00Z"), catchupWindowMs: 60_000 });
     expect(plan.missed).toHaveLength(MAX_MISSED_LISTED);
-    expect(plan.missedUnlisted + plan.missed.length + plan.due.length).toBe(3600);
-    expect(iso(plan.missed.at(-1)!.fireAt)).toBe("2030-01-01T00:59:58.000Z");
-    expect(iso(plan.servedUntil)).toBe("2030-01-01T01:00:00.000Z");
+    expect(plan.missed.map((f) => iso(f.fireAt)).slice(-1)).toEqual(["2030-01-01T00:08:59.000Z"]);
+    expect([plan.missedUnlisted, plan.missedCapped]).toEqual([539 - MAX_MISSED_LISTED, false]);
+    expect(iso(plan.due[0]!.fireAt)).toBe("2030-01-01T00:09:00.000Z");
+    expect(plan.due).toHaveLength(61);
+    expect(iso(plan.servedUntil)).toBe("2030-01-01T00:10:00.000Z");
+  });
+
+  it("after a very long gap counts missed fire times only up to a cap, and still lists the newest and runs the window", () => {
+    const plan = planFires(timing("* * * * * *"), { servedUntil: at("2030-01-01T00:00:00Z"), now: at("2030-01-03T00:00:00Z"), catchupWindowMs: 1000 });
+    expect(plan.missedCapped).toBe(true);
+    expect(plan.missedUnlisted).toBe(MAX_MISSED_COUNTED - MAX_MISSED_LISTED);
+    expect(iso(plan.missed.at(-1)!.fireAt)).toBe("2030-01-02T23:59:58.000Z");
+    expect(plan.due.map((f) => iso(f.fireAt))).toEqual(["2030-01-02T23:59:59.000Z", "2030-01-03T00:00:00.000Z"]);
   });
 
   it("waits for a jittered fire time until nominal time plus the offset", () => {
