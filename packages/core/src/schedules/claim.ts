@@ -136,10 +136,10 @@ function decide(schedule: ScheduleRecord, request: ClaimRequest, open: OpenRun[]
  * ScheduleRun rows; no Task row is locked here (tasks are cancelled and submitted after
  * commit). The (scheduleId, fireAt) unique key keeps any fire time from being claimed twice,
  * whatever happens to locks. A constant number of statements for any number of schedules.
+ * `now` is when the decisions were made (a dispatch pass plans at its start): each row's claimedAt.
  */
-export async function claimFires(ctx: CoreContext, requests: readonly ClaimRequest[], actor: Actor): Promise<ClaimResult[]> {
+export async function claimFires(ctx: CoreContext, requests: readonly ClaimRequest[], actor: Actor, now = ctx.now()): Promise<ClaimResult[]> {
   if (requests.length === 0) return [];
-  const now = ctx.now();
   const ids = [...new Set(requests.map((r) => r.scheduleId))].sort();
   return ctx.prisma.$transaction(async (tx) => {
     const schedules = await tx.$queryRaw<ScheduleRecord[]>`

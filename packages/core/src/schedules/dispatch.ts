@@ -140,6 +140,7 @@ export async function dispatchSchedules(ctx: CoreContext, options: DispatchOptio
         dispatch: { servedUntil: plan.servedUntil },
       })),
       actor,
+      now,
     );
     claims.forEach((claim) => count(report, claim));
     // Earliest due first; each schedule's runs in order, schedules side by side.
