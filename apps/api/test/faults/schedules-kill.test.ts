@@ -215,15 +215,17 @@ describe.skipIf(!postgresAvailable || !redisAvailable)("schedules on three repli
     // The rule itself: missed iff older than the window when a replica dealt with it.
     for (const r of missed) expect(r.claimedAt.getTime() - r.dueAt.getTime()).toBeGreaterThan(WINDOW_SECONDS * 1000);
     for (const r of runs.filter((x) => x.status === "submitted")) expect(r.claimedAt.getTime() - r.dueAt.getTime()).toBeLessThanOrEqual(WINDOW_SECONDS * 1000);
-    // The misses are the outage's: fire times after the kill (a pass may have been running a moment before it).
-    for (const r of missed) expect(r.fireAt.getTime()).toBeGreaterThan(killAt - 2000);
-    // Per schedule, the missed fire times come first, then the caught-up ones, with no gap between.
+    // The outage's misses: fire times after the kill (a pass may have been running a moment before it).
+    expect(missed.filter((r) => r.fireAt.getTime() > killAt - 2000).length).toBeGreaterThanOrEqual(SCHEDULES);
+    // Per schedule, the outage's fire times: first the missed ones, one after another, then the
+    // caught-up ones. (A machine loaded enough to stall a later pass past the window would record
+    // more misses later on, by the rule above.)
     for (let i = 0; i < SCHEDULES; i++) {
       const mine = runs.filter((r) => r.schedule === `every-second-${i}`);
-      const firstMissed = mine.findIndex((r) => r.status === "missed");
-      const lastMissed = mine.findLastIndex((r) => r.status === "missed");
-      expect(mine.slice(firstMissed, lastMissed + 1).every((r) => r.status === "missed")).toBe(true);
-      expect(mine[lastMissed + 1]).toMatchObject({ status: "submitted", trigger: "catch_up" });
+      let last = mine.findIndex((r) => r.status === "missed" && r.fireAt.getTime() > killAt - 2000);
+      expect(last).toBeGreaterThan(0);
+      while (mine[last + 1]?.status === "missed") last++;
+      expect(mine[last + 1]).toMatchObject({ status: "submitted", trigger: "catch_up" });
     }
   });
 
