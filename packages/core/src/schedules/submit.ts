@@ -37,7 +37,8 @@ export async function submitRun(ctx: CoreContext, schedule: ScheduleRecord, run:
       type: schedule.taskType,
       payload: schedule.payload,
       idempotencyKey: fireTimeKey(schedule.id, run.fireAt),
-      timeoutSeconds: schedule.timeoutSeconds,
+      // None set: the pool's default deadline applies (null would ask for no deadline at all).
+      timeoutSeconds: schedule.timeoutSeconds ?? undefined,
       concurrencyKey: schedule.concurrencyKey,
     });
   } catch (error) {

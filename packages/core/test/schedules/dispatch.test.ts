@@ -97,6 +97,16 @@ describe.each(backends)("schedules on %s", (backend) => {
     expect(await tasks()).toHaveLength(24);
   });
 
+  it("passes its deadline on to each task, and leaves the pool's default when it has none", async () => {
+    await seedPool(h.ctx, "web", 0, 3, { taskTimeoutSeconds: 900 });
+    await make({ name: "with-deadline", timeoutSeconds: 120 });
+    await make({ name: "pool-default" });
+    await passAfter(1);
+    const byType = async (name: string) => (await runsOf(name))[0]!.task!.timeoutSeconds;
+    expect(await byType("with-deadline")).toBe(120);
+    expect(await byType("pool-default")).toBe(900);
+  });
+
   it("catches up fire times missed while no pass ran: within the window run oldest first, older ones recorded as missed", async () => {
     await seedPool(h.ctx, "web", 0);
     await make({ catchupWindowSeconds: 4, overlap: "allow_all" });
