@@ -2,6 +2,7 @@
 // the lifecycle (create, list with next fire times, update, pause with a note, resume, trigger,
 // backfill, history pages, delete), and dispatch through the built-in cron job.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSchedule } from "@berth/core/schedules";
 import { backends, createTestApi, STARTUP_TIMEOUT_MS, type TestApi } from "./support/api.js";
 
 const backend = backends.includes("postgres") ? "postgres" : "pglite";
@@ -126,6 +127,23 @@ describe(`schedules through the API on ${backend}`, () => {
     expect(new Set(taskIds).size).toBe(5);
     expect(await api.services.prisma.task.count()).toBe(5);
   });
+
+  it("the list of schedules costs by the number of schedules it returns", async () => {
+    const costWith = async (n: number) => {
+      const capped = await createTestApi({ backend, env: { MAX_QUERY_COST: "1" } });
+      try {
+        await capped.services.pools.createPool({ name: "web", minPods: 0, maxPods: 1, autoscale: false });
+        for (let i = 0; i < n; i++) await createSchedule(capped.services.core, { name: `s${i}`, cron: "0 * * * *", pool: "web", taskType: "plan" });
+        const res = await capped.gql("{ schedules { name } }");
+        expect(res.errors?.[0]?.extensions?.code).toBe("QUERY_TOO_COSTLY");
+        return res.errors?.[0]?.extensions?.cost as number;
+      } finally {
+        await capped.close();
+      }
+    };
+    const [few, many] = [await costWith(1), await costWith(60)];
+    expect(many).toBeGreaterThanOrEqual(5 * few);
+  }, 120_000);
 
   it("the dispatch-schedules cron job submits the due fire times of every schedule", async () => {
     await data(CREATE, { input: { ...good, name: "every-second", cron: "* * * * * *", timeZone: "UTC", overlap: "allow_all" } });

@@ -151,7 +151,8 @@ builder.queryFields((t) => ({
   schedules: t.field({
     type: [ScheduleRef],
     description: "Every schedule, by name. Berth's own jobs are code-defined cron jobs: see cronJobs.",
-    complexity: { field: 2, multiplier: 20 },
+    // Costs by the schedules it returns, as last counted (see policy/list-sizes.ts).
+    complexity: (_args, ctx) => ({ field: 2, multiplier: Math.max(ctx.services.listSizes.schedules, 10) }),
     resolve: (_r, _a, ctx) => listSchedules(ctx.services.core),
   }),
   schedule: t.field({

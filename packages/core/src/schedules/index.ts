@@ -7,6 +7,7 @@ export { fireTimeKey } from "./submit.js";
 export { recordOutcomes } from "./outcomes.js";
 export {
   backfillSchedule,
+  countSchedules,
   createSchedule,
   deleteSchedule,
   getSchedule,

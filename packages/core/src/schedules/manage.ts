@@ -36,6 +36,10 @@ export function listSchedules(ctx: CoreContext): Promise<ScheduleRecord[]> {
   return loadSchedules(ctx);
 }
 
+export function countSchedules(ctx: CoreContext): Promise<number> {
+  return ctx.prisma.schedule.count();
+}
+
 /** Creates a schedule; its first fire time is the first one after now. Bad input changes nothing. */
 export async function createSchedule(ctx: CoreContext, input: ScheduleInput): Promise<ScheduleRecord> {
   const now = ctx.now();
