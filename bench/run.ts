@@ -23,6 +23,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   "two-replicas": () => import("./two-replicas.js"),
   "api-reads": () => import("./api-reads.js"),
   idle: () => import("./idle.js"),
+  schedules: () => import("./schedules.js"),
 };
 
 /** The whole set must end within this; past it, what ran is written and the rest is reported as not run. */

@@ -1,8 +1,9 @@
 // One Berth API as its own OS process, for benchmarks that must not share an event loop with
 // their clients. The parent passes the environment to load the configuration from
 // (BENCH_API_ENV, JSON); this process answers `listening` with its URL and stops on `stop`.
-// Background jobs are off and the pod runtime is in memory: only the API itself runs here,
-// with its default routes (GraphQL, PUT /files/<key> uploads, presigned downloads).
+// The pod runtime is in memory, and background jobs (cron: reconcile, schedules) are off unless
+// BENCH_API_BACKGROUND=true: by default only the API itself runs here, with its default routes
+// (GraphQL, PUT /files/<key> uploads, presigned downloads).
 import { loadConfig } from "@berth/core/cluster";
 import { startServer } from "../../apps/api/src/server.js";
 import { MemoryRuntime } from "./memory-runtime.js";
@@ -14,7 +15,7 @@ const config = loadConfig({ API_HOST: "127.0.0.1", LOG_LEVEL: "error", ...(JSON.
 const server = await startServer(config, {
   port: 0,
   runtime: new MemoryRuntime(),
-  background: false,
+  background: process.env.BENCH_API_BACKGROUND === "true",
 });
 await send({ type: "listening", url: server.url });
 await stop;

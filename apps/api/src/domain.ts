@@ -10,6 +10,7 @@ import type { EventBus } from "@berth/core/events";
 import { createMemoryLockService, createRedisLockService, type LockService } from "@berth/core/locks";
 import { PoolController, checkReconcilePass } from "@berth/core/pools";
 import { createRuntime, guardBusyPodDeletion, type PodRuntime } from "@berth/core/runtime";
+import { pruneScheduleRuns, scheduleDispatchJob } from "@berth/core/schedules";
 import { createStorage, type StorageService } from "@berth/core/storage";
 import { expireReservations } from "@berth/core/tasks";
 import { mintAgentToken, secretAgentTokenIssuer, verifyApiToken } from "@berth/core/tokens";
@@ -136,10 +137,11 @@ export async function openDomain(
     // A pass with errors in any pool is recorded as a failed run, with the reasons.
     reconcile: async (job) => ({ pools: checkReconcilePass(await pools.reconcileAll(job.signal)).length }),
     expireReservations: async () => ({ expired: (await expireReservations(core)).length }),
-    pruneHistory: async () => ({ pruned: await cron.pruneHistory() }),
+    pruneHistory: async () => ({ pruned: await cron.pruneHistory(), scheduleRunsPruned: await pruneScheduleRuns(core, config.scheduleHistoryKeep) }),
   })) {
     await cron.register(job);
   }
+  await cron.register(scheduleDispatchJob(core));
   let stopped: Promise<void> | undefined;
   const stopBackground = () => (stopped ??= cron.stop());
   if (options.background) {

@@ -2,6 +2,7 @@ import type { BerthConfig } from "@berth/core/cluster";
 import { openDatabase, type Database, type DatabaseConfig, type PrismaClient } from "@berth/core/db";
 import { createMemoryEventBus, createRedisEventBus, type EventBus } from "@berth/core/events";
 import { countPools, poolsById } from "@berth/core/pools";
+import { countSchedules } from "@berth/core/schedules";
 import { ensureBootstrapAdminToken } from "@berth/core/tokens";
 import { Redis } from "ioredis";
 import { openDomain, type Background, type DomainOptions, type DomainServices } from "./domain.js";
@@ -141,7 +142,7 @@ export async function createServices(config: BerthConfig, options: CreateService
     return {
       ...domain,
       budget: createRequestBudget(config, redis, async (poolId) => (await poolsById(domain.core, [poolId])).get(poolId)?.maxPods ?? 0),
-      listSizes: createListSizes(() => countPools(domain.core)),
+      listSizes: createListSizes({ pools: () => countPools(domain.core), schedules: () => countSchedules(domain.core) }),
       subscriptions,
       config,
       db,

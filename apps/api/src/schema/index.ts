@@ -9,6 +9,7 @@ import "./tasks.js";
 import "./agents.js";
 import "./live.js";
 import "./cron.js";
+import "./schedules.js";
 import "./locks.js";
 import "./storage.js";
 

@@ -21,6 +21,7 @@ export default async function ConsoleLayout({ children }: { children: ReactNode 
 
   const items: NavItem[] = [
     { href: "/pools", label: "Pools" },
+    { href: "/schedules", label: "Schedules" },
     { href: "/cron", label: "Cron" },
     { href: "/locks", label: "Locks" },
     { href: "/files", label: "Files" },

@@ -67,6 +67,7 @@ const variables = {
   AGENT_HEARTBEAT_SECONDS: [positive, "a positive number of seconds", "5"],
   RECONCILE_SCHEDULE: [z.string().min(1), "a cron expression with seconds, e.g. */5 * * * * *", "*/5 * * * * *"],
   CRON_HISTORY_KEEP: [positive, "a positive integer", "200"],
+  SCHEDULE_HISTORY_KEEP: [positive, "a positive integer", "1000"],
   CLUSTER_MODE: [z.enum(["true", "false"]), "true or false", undefined],
   REPLICAS: [positive, "a positive integer", undefined],
   REPLICA_ID: [z.string().min(1), "a replica name", undefined],
@@ -158,6 +159,8 @@ export interface BerthConfig {
   agentHeartbeatSeconds: number;
   reconcileSchedule: string;
   cronHistoryKeep: number;
+  /** Finished runs kept per schedule. */
+  scheduleHistoryKeep: number;
   logLevel: "debug" | "info" | "warn" | "error";
 }
 
@@ -244,6 +247,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     agentHeartbeatSeconds: v.AGENT_HEARTBEAT_SECONDS,
     reconcileSchedule: v.RECONCILE_SCHEDULE,
     cronHistoryKeep: v.CRON_HISTORY_KEEP,
+    scheduleHistoryKeep: v.SCHEDULE_HISTORY_KEEP,
     logLevel: v.LOG_LEVEL,
   };
 }

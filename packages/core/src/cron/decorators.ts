@@ -8,6 +8,7 @@ export interface ClusterSafeCronOptions {
   timeZone?: string;
   lockTtl?: number;
   overlap?: OverlapPolicy;
+  historyKeep?: number;
 }
 
 type CronMethod<This> = (this: This, ctx: CronContext) => unknown;
@@ -31,6 +32,7 @@ export function ClusterSafeCron(expression: string, options: ClusterSafeCronOpti
         timeZone: options.timeZone,
         lockTtl: options.lockTtl,
         overlap: options.overlap,
+        historyKeep: options.historyKeep,
         run: (ctx) => method.call(this, ctx),
       });
       const list = jobsOf.get(this) ?? [];

@@ -28,6 +28,8 @@ export interface CronJobOptions {
   lockTtl?: number;
   /** What happens to a fire time that comes while the previous run still runs (default `skip`). */
   overlap?: OverlapPolicy;
+  /** Finished runs kept in the history (default: the scheduler's `historyKeep`); short for jobs that run every few seconds. */
+  historyKeep?: number | null;
   run(ctx: CronContext): unknown;
 }
 
@@ -37,11 +39,21 @@ export interface CronJobDefinition {
   readonly timeZone: string;
   readonly lockTtlMs: number;
   readonly overlap: OverlapPolicy;
+  /** Null: the scheduler's default. */
+  readonly historyKeep: number | null;
   readonly cron: CronSchedule;
   run(ctx: CronContext): unknown;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+function checkHistoryKeep(keep: unknown): number | null {
+  if (keep === undefined || keep === null) return null;
+  if (typeof keep !== "number" || !Number.isInteger(keep) || keep < 1 || keep > 1_000_000) {
+    throw new InvalidCronJobError("historyKeep", keep, "a whole number of runs, from 1 to 1000000");
+  }
+  return keep;
+}
 
 export function checkJobName(name: unknown): string {
   if (typeof name !== "string" || !NAME.test(name)) {
@@ -62,5 +74,6 @@ export function defineCronJob(options: CronJobOptions): CronJobDefinition {
   const overlap = options.overlap ?? "skip";
   if (overlap !== "skip" && overlap !== "wait") throw new InvalidCronJobError("overlap", overlap, "'skip' or 'wait'");
   if (typeof options.run !== "function") throw new InvalidCronJobError("run", options.run, "must be a function");
-  return Object.freeze({ name, schedule: options.schedule, timeZone, lockTtlMs, overlap, cron, run: options.run });
+  const historyKeep = checkHistoryKeep(options.historyKeep);
+  return Object.freeze({ name, schedule: options.schedule, timeZone, lockTtlMs, overlap, historyKeep, cron, run: options.run });
 }

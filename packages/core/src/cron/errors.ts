@@ -11,10 +11,10 @@ export class InvalidCronExpressionError extends ValidationError {
   }
 }
 
-/** A job definition field other than the schedule is unusable (name, lock ttl, overlap policy, run). */
+/** A job definition field other than the schedule is unusable (name, lock ttl, overlap policy, history keep, run). */
 export class InvalidCronJobError extends ValidationError {
   constructor(
-    field: "name" | "lockTtl" | "overlap" | "run" | "method",
+    field: "name" | "lockTtl" | "overlap" | "historyKeep" | "run" | "method",
     readonly value: unknown,
     reason: string,
   ) {

@@ -46,14 +46,24 @@ export async function listCronRuns(prisma: PrismaClient, query: CronRunQuery): P
   return { runs, pageInfo: { hasNextPage: rows.length > query.first, endCursor: last ? encodeCursor(last) : null } };
 }
 
-/** Keeps the newest `keep` finished runs of each job (by fire time) and deletes older ones; running rows stay. Returns how many went. */
-export async function pruneCronHistory(prisma: PrismaClient, keep: number): Promise<number> {
-  if (!Number.isInteger(keep) || keep < 1) throw new InvalidCronQueryError("keep", keep, "a whole number of runs per job, at least 1");
+/**
+ * Keeps the newest `keep` finished runs of each job (by fire time) and deletes older ones;
+ * `perJob` overrides `keep` for the jobs it names. Running rows stay. Returns how many went.
+ */
+export async function pruneCronHistory(prisma: PrismaClient, keep: number, perJob: Record<string, number> = {}): Promise<number> {
+  const checkKeep = (n: number) => {
+    if (!Number.isInteger(n) || n < 1) throw new InvalidCronQueryError("keep", n, "a whole number of runs per job, at least 1");
+  };
+  checkKeep(keep);
+  Object.values(perJob).forEach(checkKeep);
+  const overrides = JSON.stringify(Object.entries(perJob).map(([job, n]) => ({ job, keep: n })));
   return prisma.$executeRaw`
     DELETE FROM "CronRun" WHERE id IN (
-      SELECT id FROM (
-        SELECT id, row_number() OVER (PARTITION BY job ORDER BY "scheduledAt" DESC, id DESC) AS n
+      SELECT ranked.id FROM (
+        SELECT id, job, row_number() OVER (PARTITION BY job ORDER BY "scheduledAt" DESC, id DESC) AS n
         FROM "CronRun" WHERE status <> 'running'
-      ) ranked WHERE n > ${keep}
+      ) ranked
+      LEFT JOIN jsonb_to_recordset(${overrides}::jsonb) AS o(job text, keep int) ON o.job = ranked.job
+      WHERE ranked.n > COALESCE(o.keep, ${keep})
     )`;
 }

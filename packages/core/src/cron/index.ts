@@ -11,8 +11,8 @@ export {
   type ClusterSafeCronOptions,
 } from "./decorators.js";
 export { CronJobAlreadyRegisteredError, CronJobNotFoundError, CronTriggerTimeoutError, InvalidCronExpressionError, InvalidCronJobError, InvalidCronQueryError } from "./errors.js";
-export { parseSchedule, dueFireTime, fireTimesBetween, type CronSchedule } from "./schedule.js";
+export { parseSchedule, dueFireTime, fireTimesBetween, fireTimesBefore, type CronSchedule } from "./schedule.js";
 export { listCronRuns, pruneCronHistory, type CronRunPage, type CronRunQuery } from "./history.js";
 export { createCronScheduler, type CronJobStatus, type CronScheduler, type CronSchedulerOptions } from "./scheduler.js";
-export { builtinCronJobs, BUILTIN_LOCK_TTL_MS, type BuiltinCronCallbacks } from "./builtin.js";
+export { builtinCronJobs, BUILTIN_LOCK_TTL_MS, FREQUENT_JOB_HISTORY_KEEP, type BuiltinCronCallbacks } from "./builtin.js";
 export { cronRunsPage, countCronRuns, type CronRunFilter } from "./history-offset.js";

@@ -83,3 +83,16 @@ export function fireTimesBetween(schedule: CronSchedule, since: Date, until: Dat
   }
   return { first, last, count, capped: false };
 }
+
+/** The last `n` fire times not after `until`, oldest first (fewer when there are fewer within 400 days). */
+export function fireTimesBefore(schedule: CronSchedule, until: Date, n: number): Date[] {
+  // Doubling windows back from `until`: a few times n fire times are looked at, however sparse or dense.
+  for (let window = 1000; ; window *= 2) {
+    const found: Date[] = [];
+    for (let t = schedule.next(new Date(until.getTime() - window)); t && t.getTime() <= until.getTime(); t = schedule.next(t)) {
+      found.push(t);
+      if (found.length > n) found.shift();
+    }
+    if (found.length >= n || window >= 400 * 86_400_000) return found;
+  }
+}

@@ -16,7 +16,7 @@ export interface CronSchedulerOptions {
   events: EventBus;
   /** `clustered` decides whether runs take the job's lock; `replicaId` is written on every run. */
   cluster: Pick<ClusterInfo, "clustered" | "replicaId">;
-  /** Finished runs kept per job by `pruneHistory()` (default 200). */
+  /** Finished runs kept per job by `pruneHistory()` (default 200), unless the job sets its own `historyKeep`. */
   historyKeep?: number;
   clock?: () => Date;
   /** How often the CronJob table is read for pause, resume and trigger requests (default 1 s). */
@@ -233,7 +233,7 @@ export function createCronScheduler(options: CronSchedulerOptions): CronSchedule
   return {
     async register(input) {
       // Checked again: a definition may have been assembled by hand rather than by defineCronJob.
-      const job = defineCronJob({ ...input, lockTtl: input.lockTtlMs });
+      const job = defineCronJob({ ...input, lockTtl: input.lockTtlMs, historyKeep: input.historyKeep });
       if (states.has(job.name)) throw new CronJobAlreadyRegisteredError(job.name);
       const now = clock();
       const existing = await prisma.cronJob.findUnique({ where: { name: job.name } });
@@ -333,6 +333,11 @@ export function createCronScheduler(options: CronSchedulerOptions): CronSchedule
     },
 
     listRuns: (query) => listCronRuns(prisma, query),
-    pruneHistory: () => pruneCronHistory(prisma, historyKeep),
+    pruneHistory: () =>
+      pruneCronHistory(
+        prisma,
+        historyKeep,
+        Object.fromEntries([...states.values()].flatMap((s) => (s.job.historyKeep === null ? [] : [[s.job.name, s.job.historyKeep]]))),
+      ),
   };
 }

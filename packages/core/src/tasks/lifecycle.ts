@@ -25,6 +25,8 @@ export interface SubmitTaskInput {
    * null: no deadline (an explicit choice).
    */
   timeoutSeconds?: number | null;
+  /** Tasks sharing this key do not run at the same time (schedules pass theirs on). */
+  concurrencyKey?: string | null;
 }
 
 /** The longest run deadline a task may ask for: 7 days. */

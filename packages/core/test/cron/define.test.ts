@@ -17,6 +17,8 @@ describe("defineCronJob", () => {
     [{ lockTtl: 50 }, "lockTtl"],
     [{ lockTtl: 1000.5 }, "lockTtl"],
     [{ overlap: "queue" }, "overlap"],
+    [{ historyKeep: 0 }, "historyKeep"],
+    [{ historyKeep: 2.5 }, "historyKeep"],
     [{ run: "nope" }, "run"],
   ])("rejects %j with InvalidCronJobError on %s", (patch, field) => {
     expect(() => defineCronJob({ name: "ok", schedule: "* * * * *", run: () => {}, ...(patch as object) })).toThrow(InvalidCronJobError);
@@ -63,10 +65,11 @@ describe("builtinCronJobs", () => {
       expireReservations: () => calls.push("expire"),
       pruneHistory: () => calls.push("prune"),
     });
-    expect(jobs.map((j) => [j.name, j.schedule])).toEqual([
-      ["reconcile-pools", "*/5 * * * * *"],
-      ["expire-reservations", "*/30 * * * * *"],
-      ["prune-cron-history", "0 */10 * * * *"],
+    expect(jobs.map((j) => [j.name, j.schedule, j.historyKeep])).toEqual([
+      // The reconcile pass runs every few seconds: its history is kept short.
+      ["reconcile-pools", "*/5 * * * * *", 50],
+      ["expire-reservations", "*/30 * * * * *", null],
+      ["prune-cron-history", "0 */10 * * * *", null],
     ]);
     for (const j of jobs) await j.run(ctx());
     expect(calls).toEqual(["reconcile", "expire", "prune"]);

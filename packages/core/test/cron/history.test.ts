@@ -69,4 +69,18 @@ describe("cron run history", () => {
     ]);
     expect(await pruneCronHistory(t.db.prisma, 3)).toBe(0);
   });
+
+  it("a job's own historyKeep overrides the default for that job only", async () => {
+    // After the test above: alpha keeps 3 finished runs (and its running one), beta 3.
+    expect(await pruneCronHistory(t.db.prisma, 3, { beta: 1 })).toBe(2);
+    const left = await t.db.prisma.cronRun.findMany({ orderBy: [{ job: "asc" }, { scheduledAt: "desc" }] });
+    expect(left.map((r) => [r.job, r.scheduledAt.getTime() - base])).toEqual([
+      ["alpha", 11_000],
+      ["alpha", 10_000],
+      ["alpha", 9000],
+      ["alpha", -60_000],
+      ["beta", 4000],
+    ]);
+    await expect(pruneCronHistory(t.db.prisma, 3, { beta: 0 })).rejects.toBeInstanceOf(InvalidCronQueryError);
+  });
 });

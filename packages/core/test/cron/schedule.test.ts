@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { InvalidCronExpressionError, dueFireTime, fireTimesBetween, parseSchedule } from "../../src/cron/index.js";
+import { InvalidCronExpressionError, dueFireTime, fireTimesBefore, fireTimesBetween, parseSchedule } from "../../src/cron/index.js";
 
 const at = (iso: string) => new Date(iso);
 
@@ -81,5 +81,22 @@ describe("fireTimesBetween", () => {
   it("stops counting at the cap but still reports the last fire time", () => {
     const span = fireTimesBetween(parseSchedule("* * * * * *"), at("2030-01-01T00:00:00Z"), at("2030-01-02T00:00:00Z"), 100);
     expect(span).toEqual({ first: at("2030-01-01T00:00:01Z"), last: at("2030-01-02T00:00:00Z"), count: 100, capped: true });
+  });
+});
+
+describe("fireTimesBefore", () => {
+  const iso = (dates: Date[]) => dates.map((d) => d.toISOString());
+  it("gives the last n fire times not after a moment, oldest first, dense or sparse", () => {
+    expect(iso(fireTimesBefore(parseSchedule("*/15 * * * *"), new Date("2030-01-01T01:00:00Z"), 3))).toEqual([
+      "2030-01-01T00:30:00.000Z",
+      "2030-01-01T00:45:00.000Z",
+      "2030-01-01T01:00:00.000Z",
+    ]);
+    expect(iso(fireTimesBefore(parseSchedule("0 0 1 * *"), new Date("2030-03-15T00:00:00Z"), 2))).toEqual(["2030-02-01T00:00:00.000Z", "2030-03-01T00:00:00.000Z"]);
+    expect(fireTimesBefore(parseSchedule("* * * * * *"), new Date("2030-01-01T00:00:00.500Z"), 250)).toHaveLength(250);
+  });
+
+  it("gives fewer when the schedule has fewer within 400 days", () => {
+    expect(iso(fireTimesBefore(parseSchedule("0 0 29 2 *"), new Date("2029-01-01T00:00:00Z"), 3))).toEqual(["2028-02-29T00:00:00.000Z"]);
   });
 });

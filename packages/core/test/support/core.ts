@@ -79,7 +79,7 @@ export interface CoreHarness {
 
 export async function truncateAll(prisma: CoreContext["prisma"]): Promise<void> {
   await prisma.$executeRawUnsafe(
-    `TRUNCATE "SlotAssignment", "Slot", "Task", "Pod", "ScalingEvent", "CronRun", "CronJob", "ApiToken", "Pool" CASCADE`,
+    `TRUNCATE "ScheduleRun", "Schedule", "SlotAssignment", "Slot", "Task", "Pod", "ScalingEvent", "CronRun", "CronJob", "ApiToken", "Pool" CASCADE`,
   );
 }
 
