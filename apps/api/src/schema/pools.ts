@@ -20,7 +20,7 @@ const Condition = builder
 
 const ScalingEventRef = builder.objectRef<ScalingEvent>("ScalingEvent").implement({
   fields: (t) => ({
-    kind: t.exposeString("kind", { description: "scale_up, scale_down, scale_down_blocked, ensure_min, pod_lost, reservation_expired, manual_scale or policy_override." }),
+    kind: t.exposeString("kind", { description: "scale_up, scale_down, scale_down_blocked, ensure_min, pod_lost, reservation_expired, manual_scale, policy_override, pod_drain or pod_delete." }),
     fromPods: t.exposeInt("fromPods"),
     toPods: t.exposeInt("toPods"),
     utilization: t.exposeFloat("utilization"),
@@ -134,6 +134,11 @@ const CreatePoolInput = builder.inputType("CreatePoolInput", {
 });
 const UpdatePoolInput = builder.inputType("UpdatePoolInput", { fields: (t) => poolSpecFields(t) });
 
+const PodActionRef = builder.objectRef<{ pod: string; phase: string }>("PodAction").implement({
+  description: "What a per-pod action left: the pod's phase after it (Cleared once a Lost pod is forgotten).",
+  fields: (t) => ({ pod: t.exposeString("pod"), phase: t.exposeString("phase") }),
+});
+
 const ScaleResultRef = builder.objectRef<ScaleResult>("ScaleResult").implement({
   description: "What a manual scale did: busy pods are never removed.",
   fields: (t) => ({
@@ -183,6 +188,33 @@ builder.mutationFields((t) => ({
     errors: {},
     args: { name: t.arg.string({ required: true }), pods: t.arg.int({ required: true }) },
     resolve: (_r, args, ctx) => ctx.services.pools.scalePool(args.name, args.pods),
+  }),
+  drainPod: t.field({
+    type: PodActionRef,
+    errors: {},
+    description: "The pod takes no new work from now on and is deleted once every slot is idle (at once when it is); its work goes on until then.",
+    args: { pool: t.arg.string({ required: true }), pod: t.arg.string({ required: true }) },
+    resolve: (_r, args, ctx) => ctx.services.pools.drainPod(args.pool, args.pod),
+  }),
+  deletePod: t.field({
+    type: PodActionRef,
+    errors: {},
+    description: "Deletes an idle pod now (drain-then-delete); refused with a ConflictError while a slot is running or reserved.",
+    args: { pool: t.arg.string({ required: true }), pod: t.arg.string({ required: true }) },
+    resolve: async (_r, args, ctx) => {
+      await ctx.services.pools.deletePod(args.pool, args.pod);
+      return { pod: args.pod, phase: "Terminating" };
+    },
+  }),
+  clearLostPod: t.field({
+    type: PodActionRef,
+    errors: {},
+    description: "Forgets a Lost pod now instead of keeping it a while for history.",
+    args: { pool: t.arg.string({ required: true }), pod: t.arg.string({ required: true }) },
+    resolve: async (_r, args, ctx) => {
+      await ctx.services.pools.clearLostPod(args.pool, args.pod);
+      return { pod: args.pod, phase: "Cleared" };
+    },
   }),
   deletePool: t.field({
     type: "Boolean",

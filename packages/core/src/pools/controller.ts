@@ -10,7 +10,8 @@ import { closeAssignment, publishSlotChange } from "../slots/release.js";
 import { enforceDeadlines, expireReservations } from "../tasks/lifecycle.js";
 import { availableCondition, conditionMaker, podCounts, publishPoolChanged, saveConditions } from "./conditions.js";
 import { decideScaling, livePods, nextLowSince, planManualScale, utilization, type PodSnapshot, type ScalingDecision } from "./decide.js";
-import { PoolBusyError, PoolExistsError } from "./errors.js";
+import { PodBusyError, PodPhaseError, PoolBusyError, PoolExistsError } from "./errors.js";
+import { PodNotFoundError } from "../agents/errors.js";
 import { PoolGuards, type PoolGuard } from "./guard.js";
 import { poolMetrics, recordPoolGauges } from "./metrics.js";
 import { planRuntime, toPodSnapshots, type PodRow, type PoolView } from "./observe.js";
@@ -274,6 +275,83 @@ export class PoolController {
     return result!;
   }
 
+  /** A pod of the pool, or PodNotFoundError. */
+  private async podOf(pool: Pool, podName: string) {
+    const pod = await this.ctx.prisma.pod.findFirst({ where: { poolId: pool.id, name: podName }, include: { slots: { select: { state: true } } } });
+    if (!pod) throw new PodNotFoundError(podName);
+    return pod;
+  }
+
+  /**
+   * Drains one pod by hand: it takes no new work from now on and is deleted once every slot is
+   * idle (at once when it already is); its running and reserved work goes on until then.
+   */
+  async drainPod(poolName: string, podName: string): Promise<{ pod: string; phase: string }> {
+    const pool = await getPool(this.ctx, poolName);
+    const pod = await this.podOf(pool, podName);
+    if (pod.phase === "Lost" || pod.phase === "Terminating") throw new PodPhaseError(podName, pod.phase, "drain it");
+    await this.guards.run(
+      pool,
+      async (guard) => {
+        await this.guarded(guard, (tx) =>
+          tx.pod.updateMany({ where: { id: pod.id, phase: { in: ["Pending", "Starting", "Ready"] } }, data: { phase: "Draining", phaseChangedAt: this.ctx.now() } }),
+        );
+        await this.record(pool, { kind: "pod_drain", fromPods: 0, toPods: 0, utilization: 0, reason: `pod ${podName} drained by hand: no new work, deleted once idle` });
+        await this.deleteDrainedIfIdle(pool, guard, [podName]);
+      },
+      { waitMs: this.opts.guardWaitMs ?? 10_000 },
+    );
+    const now = await this.ctx.prisma.pod.findUnique({ where: { id: pod.id }, select: { phase: true } });
+    await publishPoolChanged(this.ctx, pool);
+    return { pod: podName, phase: now?.phase ?? "Terminating" };
+  }
+
+  /** Deletes one pod now, by drain-then-delete; refused (PodBusyError) while a slot is running or reserved. */
+  async deletePod(poolName: string, podName: string): Promise<void> {
+    const pool = await getPool(this.ctx, poolName);
+    const pod = await this.podOf(pool, podName);
+    if (pod.phase === "Lost" || pod.phase === "Terminating") throw new PodPhaseError(podName, pod.phase, "delete it (it is already going)");
+    const busy = pod.slots.filter((s) => s.state !== "idle").length;
+    if (busy > 0) throw new PodBusyError(podName, busy);
+    const outcome = await this.guards.run(pool, (guard) => this.drainAndDelete(pool, podName, guard), { waitMs: this.opts.guardWaitMs ?? 10_000 });
+    if (outcome === "busy") {
+      const now = await this.podOf(pool, podName);
+      throw new PodBusyError(podName, now.slots.filter((s) => s.state !== "idle").length);
+    }
+    await this.record(pool, { kind: "pod_delete", fromPods: 0, toPods: 0, utilization: 0, reason: `pod ${podName} deleted by hand` });
+    await publishPoolChanged(this.ctx, pool);
+  }
+
+  /** Forgets a Lost pod now (its row is otherwise kept a while for history); its runtime pod is deleted if still there. */
+  async clearLostPod(poolName: string, podName: string): Promise<void> {
+    const pool = await getPool(this.ctx, poolName);
+    const pod = await this.podOf(pool, podName);
+    if (pod.phase !== "Lost") throw new PodPhaseError(podName, pod.phase, "clear it (only Lost pods are cleared)");
+    await this.guards.run(
+      pool,
+      async (guard) => {
+        await this.guarded(guard, (tx) => tx.pod.deleteMany({ where: { id: pod.id, phase: "Lost" } }));
+        await this.opts.runtimes[pool.runtime]?.delete(runtimeSpec(pool), podName).catch(() => {});
+      },
+      { waitMs: this.opts.guardWaitMs ?? 10_000 },
+    );
+    await publishPoolChanged(this.ctx, pool);
+  }
+
+  /** Pods drained by hand (Draining outside a drain in progress) whose slots are all idle now: deleted. */
+  private async deleteDrainedIfIdle(pool: Pool, guard: PoolGuard, only?: string[]): Promise<string[]> {
+    const drained = await this.ctx.prisma.pod.findMany({
+      where: { poolId: pool.id, phase: "Draining", ...(only ? { name: { in: only } } : {}), slots: { every: { state: "idle" } } },
+      select: { name: true },
+    });
+    const deleted: string[] = [];
+    for (const { name } of drained) {
+      // drainAndDelete re-checks under the slots' locks that they are idle.
+      if ((await this.drainAndDelete(pool, name, guard, { drainedByHand: true })) === "deleted") deleted.push(name);
+    }
+    return deleted;
+  }
+
   /**
    * One reconcile pass over every pool. Each pool's pass runs under its guard; a pool another
    * actor holds is left for the next pass. `signal` (the reconcile job's lock) stops the pass.
@@ -342,6 +420,7 @@ export class PoolController {
     const expired = await expireReservations(this.ctx, pool.id);
     report.expired = expired.length;
     await placePending(this.ctx, pool);
+    report.deleted.push(...(await this.deleteDrainedIfIdle(pool, guard)));
 
     guard.check();
     const rows = await this.readPods(pool.id);
@@ -566,9 +645,12 @@ export class PoolController {
    * Ready. The runtime deletes it gracefully; the row stays Terminating until the runtime no
    * longer lists the pod, so that a pod still shutting down is never taken for a new one.
    */
-  async drainAndDelete(pool: Pool, name: string, guard: PoolGuard): Promise<"deleted" | "busy"> {
+  async drainAndDelete(pool: Pool, name: string, guard: PoolGuard, options: { drainedByHand?: boolean } = {}): Promise<"deleted" | "busy"> {
+    // A pod drained by hand is Draining already, and stays so when it turns out busy.
+    const from = options.drainedByHand ? (["Draining"] as const) : (["Ready", "Pending", "Starting"] as const);
+    const back = options.drainedByHand ? "Draining" : "Ready";
     const drained = await this.guarded(guard, (tx) =>
-      tx.pod.updateMany({ where: { name, poolId: pool.id, phase: { in: ["Ready", "Pending", "Starting"] } }, data: { phase: "Draining", phaseChangedAt: this.ctx.now() } }),
+      tx.pod.updateMany({ where: { name, poolId: pool.id, phase: { in: [...from] } }, data: { phase: "Draining", ...(options.drainedByHand ? {} : { phaseChangedAt: this.ctx.now() }) } }),
     );
     if (drained.count === 0) return "busy";
     const outcome = await this.guarded(guard, async (tx) => {
@@ -578,7 +660,7 @@ export class PoolController {
         name,
       );
       if (slots.some((s) => s.state !== "idle" || s.taskId !== null)) {
-        await tx.pod.updateMany({ where: { name, phase: "Draining" }, data: { phase: "Ready", phaseChangedAt: this.ctx.now() } });
+        if (back === "Ready") await tx.pod.updateMany({ where: { name, phase: "Draining" }, data: { phase: "Ready", phaseChangedAt: this.ctx.now() } });
         return { deleted: false, slots: slots.length };
       }
       // Removing the slot rows in the same transaction means an allocation that saw this pod
@@ -660,19 +742,27 @@ export class PoolController {
     const fresh = await this.ctx.prisma.pool.findUnique({ where: { id: pool.id }, select: { conditions: true } });
     if (!fresh) return;
     const cond = conditionMaker((fresh.conditions as unknown as PoolCondition[]) ?? [], this.ctx.now());
+    const scalingUp = report.decision.kind === "scale_up" && report.created.length > 0;
+    // Work waits with every slot busy and no room to add pods: more demand than the pool may serve.
+    const saturated = pending > 0 && utilization(live) >= 1 && live.length >= pool.maxPods;
     const conditions = [
       availableCondition(cond, pool, counts, pending),
       cond(
         "Progressing",
         counts.starting > 0 || report.created.length > 0 || report.deleted.length > 0,
-        counts.starting > 0 ? "PodsStarting" : "Stable",
-        counts.starting > 0 ? `${counts.starting} pod(s) starting` : report.decision.reason,
+        scalingUp ? "ScalingUp" : counts.starting > 0 ? "PodsStarting" : report.deleted.length > 0 ? "ScalingDown" : "Stable",
+        scalingUp ? `${report.created.length} pod(s) added: ${report.decision.reason}` : counts.starting > 0 ? `${counts.starting} pod(s) starting` : report.decision.reason,
       ),
       cond(
         "Degraded",
-        report.errors.length > 0 || recentLost > 0,
-        report.errors.length > 0 ? "RuntimeError" : recentLost > 0 ? "PodsLost" : "Healthy",
-        report.errors[0] ?? (recentLost > 0 ? `${recentLost} pod(s) lost in the last 10 minutes` : "no problems seen"),
+        report.errors.length > 0 || recentLost > 0 || saturated,
+        report.errors.length > 0 ? "RuntimeError" : recentLost > 0 ? "PodsLost" : saturated ? "Saturated" : "Healthy",
+        report.errors[0] ??
+          (recentLost > 0
+            ? `${recentLost} pod(s) lost in the last 10 minutes`
+            : saturated
+              ? `${pending} task(s) wait with every slot busy at maxPods (${pool.maxPods})`
+              : "no problems seen"),
       ),
     ];
     await saveConditions(this.ctx, { ...pool, conditions: fresh.conditions }, conditions);

@@ -21,3 +21,24 @@ export class PoolBusyError extends ConflictError {
     super(`pool ${pool} has ${busySlots} running or reserved slot(s); cancel or finish its tasks first`);
   }
 }
+
+/** The pod still has running or reserved slots: it can be drained, not deleted now. */
+export class PodBusyError extends ConflictError {
+  constructor(
+    readonly pod: string,
+    readonly busySlots: number,
+  ) {
+    super(`pod ${pod} has ${busySlots} running or reserved slot(s); drain it instead, and it goes once idle`);
+  }
+}
+
+/** The pod is not in a phase the action applies to (e.g. clearing a pod that is not Lost). */
+export class PodPhaseError extends ConflictError {
+  constructor(
+    readonly pod: string,
+    readonly phase: string,
+    action: string,
+  ) {
+    super(`pod ${pod} is ${phase}: cannot ${action}`);
+  }
+}

@@ -18,7 +18,7 @@ export {
   type ScalingKind,
   type ScalingSpec,
 } from "./decide.js";
-export { PoolNotFoundError, PoolExistsError, PoolBusyError } from "./errors.js";
+export { PoolNotFoundError, PoolExistsError, PoolBusyError, PodBusyError, PodPhaseError } from "./errors.js";
 export { countPools, getPool, findPoolSummary, scalingEventsOfPools, slotsOfPod, slotsOfPods, listPods, podsOfPools, podsByName, poolsById, listPools, poolSummary, summarizePools, listScalingEvents, specOf, type PoolCondition, type PoolSummary, type PodWithSlots } from "./queries.js";
 export { validatePoolSpec, withDefaults, mergeSpec, PoolSpecError, POOL_DEFAULTS, RUNTIMES, type PoolSpec, type PoolSpecInput } from "./spec.js";
 export { poolMetrics } from "./metrics.js";

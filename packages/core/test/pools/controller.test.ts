@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { heartbeat, registerAgent } from "../../src/agents/index.js";
 import { isResync } from "../../src/events/index.js";
-import { PoolController, PoolSpecError } from "../../src/pools/index.js";
+import { PodBusyError, PodPhaseError, PoolController, PoolSpecError } from "../../src/pools/index.js";
 import { approveTask, getTask, reportTask, submitTask } from "../../src/tasks/index.js";
 import { backends } from "../support/databases.js";
 import { FakeRuntime, openCore, type CoreHarness } from "../support/core.js";
@@ -294,5 +294,60 @@ describe.each(backends)("pool controller on %s", (backend) => {
     await expect(controller.updatePool("nope", { minPods: 1 })).rejects.toThrow(/not found/);
     expect(await h.ctx.prisma.pool.findMany()).toEqual(before);
     expect(runtime.calls).toEqual([]);
+  });
+
+  it("pods you can act on: drain (no new work, deleted once idle), delete when idle (refused when busy), clear a Lost pod", async () => {
+    await controller.createPool({ name: "web", minPods: 0, maxPods: 4, autoscale: false });
+    await controller.scalePool("web", 3);
+    await agentsUp();
+    const [a, b, c] = await pods("web");
+    const task = await submitTask(h.ctx, { pool: "web", type: "plan" });
+    const busy = task.podName!;
+    const idle = [a, b, c].filter((p) => p !== busy) as string[];
+
+    // Busy: drained, it keeps its work and takes nothing new; it goes once its work is done.
+    expect(await controller.drainPod("web", busy)).toEqual({ pod: busy, phase: "Draining" });
+    const next = await submitTask(h.ctx, { pool: "web", type: "plan" });
+    expect(next.podName).not.toBe(busy);
+    await expect(controller.deletePod("web", busy)).rejects.toBeInstanceOf(PodBusyError);
+    expect((await getTask(h.ctx, task.id)).status).toBe("running");
+    await reportTask(h.ctx, { taskId: task.id, pod: busy, status: "succeeded" });
+    await pass();
+    expect(await pods("web")).not.toContain(busy);
+    expect(runtime.calls.filter((x) => x.op === "delete").map((x) => x.pod)).toContain(busy);
+
+    // Idle: deleted at once.
+    const spare = idle.find((p) => p !== next.podName)!;
+    await controller.deletePod("web", spare);
+    expect(await pods("web")).not.toContain(spare);
+
+    // Lost: cleared at once; anything else is refused, and nothing changes.
+    await expect(controller.clearLostPod("web", next.podName!)).rejects.toBeInstanceOf(PodPhaseError);
+    await h.ctx.prisma.pod.updateMany({ where: { name: next.podName! }, data: { lastHeartbeatAt: new Date(h.clock.now().getTime() - 60_000) } });
+    h.clock.advance(31);
+    await controller.reconcileAll();
+    expect((await h.ctx.prisma.pod.findUnique({ where: { name: next.podName! } }))!.phase).toBe("Lost");
+    await controller.clearLostPod("web", next.podName!);
+    expect(await h.ctx.prisma.pod.findUnique({ where: { name: next.podName! } })).toBeNull();
+    await expect(controller.drainPod("web", "web-nope")).rejects.toThrow(/not found/);
+    const kinds = (await h.ctx.prisma.scalingEvent.findMany({ orderBy: { at: "asc" } })).map((e) => e.kind);
+    expect(kinds).toEqual(expect.arrayContaining(["pod_drain", "pod_delete", "pod_lost"]));
+  });
+
+  it("says Degraded · Saturated when work waits with every slot busy at maxPods, and Progressing · ScalingUp when it adds pods", async () => {
+    await controller.createPool({ name: "web", minPods: 1, maxPods: 1, slotsPerPod: 1, autoscale: true });
+    await pass();
+    await submitTask(h.ctx, { pool: "web", type: "plan" });
+    await submitTask(h.ctx, { pool: "web", type: "plan" });
+    await pass();
+    const conditions = async () =>
+      Object.fromEntries(((await h.ctx.prisma.pool.findUniqueOrThrow({ where: { name: "web" } })).conditions as { type: string; status: string; reason: string }[]).map((x) => [x.type, `${x.status} ${x.reason}`]));
+    expect((await conditions()).Degraded).toBe("True Saturated");
+    await controller.updatePool("web", { maxPods: 3 });
+    h.clock.advance(60);
+    await agentsUp();
+    await controller.reconcileAll();
+    expect((await conditions()).Progressing).toBe("True ScalingUp");
+    expect((await conditions()).Degraded).toBe("False Healthy");
   });
 });
