@@ -134,6 +134,14 @@ export class FakeKubeApi {
     return this.pods.get(`${namespace}/${name}`);
   }
 
+  /** Forgets every pod and secret at once, as a fresh cluster (between tests that share one server). */
+  clear(): void {
+    for (const timer of this.graceTimers) clearTimeout(timer);
+    this.graceTimers.clear();
+    this.pods.clear();
+    this.secrets.clear();
+  }
+
   /** Every pod of the namespace, those being deleted included. */
   podsIn(namespace: string): Pod[] {
     return [...this.pods.values()].filter((p) => p.metadata.namespace === namespace);
