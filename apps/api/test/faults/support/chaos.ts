@@ -16,6 +16,7 @@ import { Client, type Endpoint } from "./graphql.js";
 import { slotViolations, withDb, type SlotViolations } from "./invariants.js";
 import { startSharedKube } from "./kube.js";
 import { startPodAgents, waitForReadyPods } from "./workload.js";
+import { seeded } from "./seeded.js";
 
 export interface ChaosOptions {
   /** How long the storm lasts (clients submit, the seeded actions happen). */
@@ -58,17 +59,6 @@ export interface ChaosFigures {
   slotViolations: SlotViolations;
 }
 
-/** A small seeded generator: a run with the same seed takes the same decisions. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const POOL = "chaos";
 const MAX_ATTEMPTS = 6;

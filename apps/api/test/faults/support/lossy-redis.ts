@@ -1,5 +1,6 @@
 import { createServer, connect, type Server, type Socket } from "node:net";
 import { freePort } from "../../support/processes.js";
+import { seeded } from "./seeded.js";
 
 /**
  * A TCP proxy in front of a real Redis that loses some published events, as Redis pub/sub does
@@ -22,7 +23,7 @@ export class LossyRedisProxy {
     public dropRate: number,
     seed = 42,
   ) {
-    this.random = mulberry32(seed);
+    this.random = seeded(seed);
   }
 
   async start(): Promise<this> {
@@ -115,14 +116,3 @@ function encode(args: Buffer[]): Buffer {
   return Buffer.concat(parts);
 }
 
-/** A small seeded generator, so that a run that drops events drops the same ones again. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
