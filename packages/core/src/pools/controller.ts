@@ -313,7 +313,9 @@ export class PoolController {
     if (pod.phase === "Lost" || pod.phase === "Terminating") throw new PodPhaseError(podName, pod.phase, "delete it (it is already going)");
     const busy = pod.slots.filter((s) => s.state !== "idle").length;
     if (busy > 0) throw new PodBusyError(podName, busy);
-    const outcome = await this.guards.run(pool, (guard) => this.drainAndDelete(pool, podName, guard), { waitMs: this.opts.guardWaitMs ?? 10_000 });
+    const outcome = await this.guards.run(pool, (guard) => this.drainAndDelete(pool, podName, guard, { drainedByHand: pod.phase === "Draining" }), {
+      waitMs: this.opts.guardWaitMs ?? 10_000,
+    });
     if (outcome === "busy") {
       const now = await this.podOf(pool, podName);
       throw new PodBusyError(podName, now.slots.filter((s) => s.state !== "idle").length);
