@@ -73,7 +73,12 @@ async function openPglite(config: { kind: "pglite"; dataDir: string } | { kind: 
     pglite = await PGlite.create();
   }
   const adapter = new PrismaPGlite(pglite);
-  const prisma = new PrismaClient({ adapter });
+  // PGlite is one session: a transaction holds it whole, and the others queue for it. Prisma's
+  // default 2 s wait to start a transaction would, under load, give up on one that the adapter
+  // still starts later, with nobody left to end it: the session would stay held for good. So the
+  // wait is long (a queued transaction still runs), and each transaction stays bounded by its
+  // own timeout.
+  const prisma = new PrismaClient({ adapter, transactionOptions: { maxWait: 120_000, timeout: 15_000 } });
   const runner: SqlRunner = {
     exec: async (sql) => {
       await pglite.exec(sql);
