@@ -29,6 +29,9 @@ export interface ChaosOptions {
   maxWorkMs?: number;
   /** The pool's maxPods (default 6). */
   maxPods?: number;
+  /** Clients keep submitting past `seconds` until this many tasks were answered, for at most `maxSeconds`. */
+  minTasks?: number;
+  maxSeconds?: number;
   /** Replaces `freshPostgres()` (the bench creates its own databases). */
   database?: () => Promise<{ url: string; drop: () => Promise<void> }>;
   log?: (line: string) => void;
@@ -127,17 +130,19 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosFigures> {
     }, "createPool");
     await waitForReadyPods(client, replicas, POOL, 1, 60_000);
 
-    const stormEnds = Date.now() + opts.seconds * 1000;
     const startedAt = Date.now();
+    const stormEnds = startedAt + opts.seconds * 1000;
+    const hardEnd = startedAt + Math.max(opts.seconds, opts.maxSeconds ?? 0) * 1000;
     let submitted = 0;
+    const submitting = () => Date.now() < hardEnd && (Date.now() < stormEnds || submitted < (opts.minTasks ?? 0));
     const submitters = Array.from({ length: opts.clients }, async (_, w) => {
-      for (let n = 0; Date.now() < stormEnds; n++) {
+      for (let n = 0; submitting(); n++) {
         const ref = `c${w}-${n}`;
         const input = { pool: POOL, type: "plan", payload: { ref, durationMs: Math.floor(random() * (opts.maxWorkMs ?? 30)) }, idempotencyKey: ref };
         const task = await client.callAny(live(), "SubmitTask", { input }, "submitTask", n + w, 15_000).catch(() => null);
         if (!task) continue;
         submitted++;
-        for (let polls = 0; polls < 600 && Date.now() < stormEnds + 30_000; polls++) {
+        for (let polls = 0; polls < 600 && Date.now() < hardEnd + 30_000; polls++) {
           const now = await client.callAny(live(), "Task", { id: task.id }, undefined, n).catch(() => null);
           if (now && !LIVE.includes(now.task.status)) break;
           await sleep(50);
