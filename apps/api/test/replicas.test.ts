@@ -1,47 +1,23 @@
 // Two API processes on loopback sharing PostgreSQL and Redis: a subscriber on one replica sees,
 // within a second, the slot changes caused by mutations sent to the other.
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshPostgres } from "../../../packages/core/test/support/databases.js";
-import { postgresAvailable, REDIS_URL, redisAvailable } from "../../../packages/core/test/support/services.js";
+import { postgresAvailable, redisAvailable } from "../../../packages/core/test/support/services.js";
 import { contractOperation as op, nextData, readSse } from "./support/contract.js";
-import { startApiProcess, type ApiProcess } from "./support/processes.js";
+import { startReplicaPair, type ApiProcess, type ReplicaPair } from "./support/processes.js";
 
 describe.skipIf(!postgresAvailable || !redisAvailable)("two replicas", () => {
   const token = `replica-test-${randomBytes(12).toString("hex")}`;
   let a: ApiProcess;
   let b: ApiProcess;
-  let drop: () => Promise<void>;
-  let dir: string;
+  let pair: ReplicaPair | undefined;
 
   beforeAll(async () => {
-    const db = await freshPostgres();
-    drop = db.drop;
-    dir = await mkdtemp(join(tmpdir(), "berth-replicas-"));
-    const env = {
-      CLUSTER_MODE: "true",
-      DATABASE_URL: db.url,
-      DATABASE_POOL_SIZE: "4",
-      REDIS_URL,
-      REDIS_PREFIX: `berth-test-${randomBytes(4).toString("hex")}:`,
-      STORAGE_TYPE: "local",
-      LOCAL_STORAGE_PATH: join(dir, "files"),
-      BERTH_ADMIN_TOKEN: token,
-      POD_RUNTIME: "local",
-      RECONCILE_SCHEDULE: "*/2 * * * * *",
-    };
-    [a, b] = await Promise.all([
-      startApiProcess({ ...env, REPLICA_ID: "replica-a", BERTH_DATA_DIR: join(dir, "a") }),
-      startApiProcess({ ...env, REPLICA_ID: "replica-b", BERTH_DATA_DIR: join(dir, "b") }),
-    ]);
+    pair = await startReplicaPair("replicas", token, { RECONCILE_SCHEDULE: "*/2 * * * * *" });
+    ({ a, b } = pair);
   }, 120_000);
   afterAll(async () => {
-    await Promise.all([a?.stop(), b?.stop()]);
-    await drop?.();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await pair?.stop();
   });
 
   const gql = async (replica: ApiProcess, name: string, variables: Record<string, unknown>) => {

@@ -1,17 +1,13 @@
 // Revoking a token ends its open subscriptions, SSE and WebSocket, within a second, on every
 // replica; a periodic re-verification ends them even when the revocation event is lost.
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { createClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { freshPostgres } from "../../../packages/core/test/support/databases.js";
-import { postgresAvailable, REDIS_URL, redisAvailable } from "../../../packages/core/test/support/services.js";
+import { postgresAvailable, redisAvailable } from "../../../packages/core/test/support/services.js";
 import { createTestApi, STARTUP_TIMEOUT_MS, type TestApi } from "./support/api.js";
 import { contractOperation as op, readSse, type SseEvent } from "./support/contract.js";
-import { startApiProcess, type ApiProcess } from "./support/processes.js";
+import { startReplicaPair, type ApiProcess, type ReplicaPair } from "./support/processes.js";
 
 const POOL_CHANGED = op("PoolChanged");
 
@@ -31,35 +27,17 @@ describe.skipIf(!postgresAvailable || !redisAvailable)("revoking a token across 
   const admin = `revocation-admin-${randomBytes(12).toString("hex")}`;
   let a: ApiProcess;
   let b: ApiProcess;
-  let drop: () => Promise<void>;
-  let dir: string;
+  let pair: ReplicaPair | undefined;
 
   beforeAll(async () => {
-    const db = await freshPostgres();
-    drop = db.drop;
-    dir = await mkdtemp(join(tmpdir(), "berth-revocation-"));
-    const env = {
-      CLUSTER_MODE: "true",
-      DATABASE_URL: db.url,
-      DATABASE_POOL_SIZE: "4",
-      REDIS_URL,
-      REDIS_PREFIX: `berth-test-${randomBytes(4).toString("hex")}:`,
-      STORAGE_TYPE: "local",
-      LOCAL_STORAGE_PATH: join(dir, "files"),
-      BERTH_ADMIN_TOKEN: admin,
-      POD_RUNTIME: "local",
+    pair = await startReplicaPair("revocation", admin, {
       // The periodic check is far off: what ends the streams within a second is the event.
       TOKEN_RECHECK_SECONDS: "600",
-    };
-    [a, b] = await Promise.all([
-      startApiProcess({ ...env, REPLICA_ID: "replica-a", BERTH_DATA_DIR: join(dir, "a") }),
-      startApiProcess({ ...env, REPLICA_ID: "replica-b", BERTH_DATA_DIR: join(dir, "b") }),
-    ]);
+    });
+    ({ a, b } = pair);
   }, 120_000);
   afterAll(async () => {
-    await Promise.all([a?.stop(), b?.stop()]);
-    await drop?.();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await pair?.stop();
   });
 
   const gql = async (replica: ApiProcess, query: string, variables: Record<string, unknown>, token = admin) => {

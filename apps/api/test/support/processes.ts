@@ -1,6 +1,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freshPostgres } from "../../../../packages/core/test/support/databases.js";
+import { REDIS_URL } from "../../../../packages/core/test/support/services.js";
 
 const serverScript = fileURLToPath(new URL("../../src/server.ts", import.meta.url));
 
@@ -60,4 +66,48 @@ export async function startApiProcess(env: Record<string, string>, timeoutMs = 9
       clearTimeout(timer);
     },
   };
+}
+
+export interface ReplicaPair {
+  a: ApiProcess;
+  b: ApiProcess;
+  /** Stops both processes, drops the database and removes their directories. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Two API processes in cluster mode, as the README runs replicas: one fresh PostgreSQL database,
+ * one Redis prefix, local storage and pods, each its own data directory. `env` adds or overrides.
+ */
+export async function startReplicaPair(label: string, adminToken: string, env: Record<string, string> = {}): Promise<ReplicaPair> {
+  const db = await freshPostgres();
+  const dir = await mkdtemp(join(tmpdir(), `berth-${label}-`));
+  const shared = {
+    CLUSTER_MODE: "true",
+    DATABASE_URL: db.url,
+    DATABASE_POOL_SIZE: "4",
+    REDIS_URL,
+    REDIS_PREFIX: `berth-test-${randomBytes(4).toString("hex")}:`,
+    STORAGE_TYPE: "local",
+    LOCAL_STORAGE_PATH: join(dir, "files"),
+    BERTH_ADMIN_TOKEN: adminToken,
+    POD_RUNTIME: "local",
+    ...env,
+  };
+  const started = await Promise.allSettled([
+    startApiProcess({ ...shared, REPLICA_ID: "replica-a", BERTH_DATA_DIR: join(dir, "a") }),
+    startApiProcess({ ...shared, REPLICA_ID: "replica-b", BERTH_DATA_DIR: join(dir, "b") }),
+  ]);
+  const stop = async () => {
+    await Promise.all(started.map((s) => (s.status === "fulfilled" ? s.value.stop() : undefined)));
+    await db.drop();
+    await rm(dir, { recursive: true, force: true });
+  };
+  const failed = started.find((s) => s.status === "rejected");
+  if (failed) {
+    await stop();
+    throw failed.reason;
+  }
+  const [a, b] = started.map((s) => (s as PromiseFulfilledResult<ApiProcess>).value);
+  return { a: a!, b: b!, stop };
 }
