@@ -1,9 +1,10 @@
 import { recordAudit } from "@berth/core/audit";
 import type { VerifiedApiToken } from "@berth/core/tokens";
+import { errorTypeMap } from "@pothos/plugin-errors";
 import { defaultFieldResolver, type GraphQLFieldResolver, type GraphQLSchema } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import type { BerthContext } from "./context.js";
-import { errorCodeOf } from "./errors.js";
+import { errorCodeOf, returnedErrorCode } from "./errors.js";
 import type { Services } from "./services.js";
 
 /** The agent protocol: too frequent to record, and the task and pod history already tell it. */
@@ -23,16 +24,18 @@ function targetOf(args: Record<string, unknown>, result: unknown): string | null
     const found = identifying(args[name]);
     if (found) return found;
   }
+  const input = isRecord(args.input) ? args.input : {};
+  const named = identifying(input.name);
+  if (named) return named;
   // What the mutation created: the new object's id or name, never other fields (a new token's secret).
-  if (isRecord(result) && !(result instanceof Error)) {
+  if (isRecord(result) && !errorTypeMap.has(result)) {
     for (const holder of [result, result.token, result.task]) {
       if (!isRecord(holder)) continue;
       const found = identifying(holder.id) ?? identifying(holder.name);
       if (found) return found;
     }
   }
-  const input = isRecord(args.input) ? args.input : {};
-  return identifying(input.name) ?? identifying(input.pool) ?? identifying(input.key);
+  return identifying(input.pool) ?? identifying(input.key);
 }
 
 /** Records one entry; a failure to record is reported, never turned into a failure of the mutation. */
@@ -64,7 +67,7 @@ function auditMutations(schema: GraphQLSchema): void {
         throw error;
       }
       // Fields with result unions return their expected errors instead of throwing them.
-      await audit(context.services, context.auth, info.fieldName, targetOf(args, result), result instanceof Error ? errorCodeOf(result) : "ok");
+      await audit(context.services, context.auth, info.fieldName, targetOf(args, result), isRecord(result) && errorTypeMap.has(result) ? returnedErrorCode(result) : "ok");
       return result;
     };
   }

@@ -94,6 +94,13 @@ export function errorCodeOf(error: unknown): string {
   return kind ? CODES[kind] : "INTERNAL_SERVER_ERROR";
 }
 
+/** The code of an expected error a result union returned (the errors plugin hands it back wrapped, so no `instanceof`). */
+export function returnedErrorCode(error: object): string {
+  const registered = registrationOf(error as Error);
+  const kind = registered?.kind ?? (error as { kind?: unknown }).kind;
+  return typeof kind === "string" && kind in CODES ? CODES[kind as ErrorKind] : "INTERNAL_SERVER_ERROR";
+}
+
 /**
  * yoga's mask: an expected error thrown where no result union catches it (a query field, a
  * subscription) reaches the client with its message and a code; anything else is masked.

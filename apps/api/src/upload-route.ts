@@ -11,6 +11,15 @@ const UPLOAD_ROLES = new Set(["admin", "operator"]);
 
 
 
+/** The key a path names, or the path as sent when it names none (for the audit log). */
+function keyOrPath(path: string): string {
+  try {
+    return keyFromFilesPath(path);
+  } catch {
+    return path.replace(/^\/files\//, "").slice(0, 500);
+  }
+}
+
 /** A declared Content-Length, or undefined when the body is chunked (or the header is not a plain number). */
 function declaredLength(request: Request): number | undefined {
   const header = request.headers.get("content-length");
@@ -36,7 +45,8 @@ export function uploadRoute(services: Services): (request: Request, address?: st
     const { auth } = admission;
     const path = new URL(request.url).pathname;
     // Recorded like a mutation: who uploaded what (the key as requested), and how it ended.
-    const record = (outcome: string) => audit(services, auth, "uploadFile", path.replace(/^\/files\//, "").slice(0, 500), outcome);
+    const target = keyOrPath(path);
+    const record = (outcome: string) => audit(services, auth, "uploadFile", target, outcome);
     if (!UPLOAD_ROLES.has(auth.role)) {
       await record("FORBIDDEN");
       return text(403, `role ${auth.role} may not upload files`);
