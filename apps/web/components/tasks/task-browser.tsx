@@ -4,6 +4,7 @@ import { dateTime } from "@/lib/format";
 import { POOLS, TASKS_CONNECTION } from "@/lib/queries";
 import type { TaskConnection, TaskRow } from "@/lib/types";
 import { hrefWith, readTaskQuery, type SearchParams } from "@/lib/url-state";
+import { CursorPager } from "@/components/cursor-pager";
 import { DataTable } from "@/components/data-table";
 import { EmptyState } from "@/components/empty-state";
 import { StatusCounts } from "./status-counts";
@@ -84,31 +85,13 @@ export async function TaskBrowser({ pathname, params, operator, pool }: Props) {
   const filtered = Object.keys(query.filter).some((k) => k !== "pool" || !pool);
   const { pageInfo } = conn;
   const pager = (
-    <nav className="pagination" aria-label="Task pages">
-      {pageInfo.hasPreviousPage && pageInfo.startCursor ? (
-        <Link href={hrefWith(pathname, params, { before: pageInfo.startCursor, after: undefined })} className="button button-small" rel="prev" data-testid="tasks-newer">
-          ← Newer
-        </Link>
-      ) : (
-        <span className="button button-small" aria-disabled="true">
-          ← Newer
-        </span>
-      )}
-      {(query.after || query.before) && (
-        <Link href={hrefWith(pathname, params, { before: undefined, after: undefined })} className="button button-small" data-testid="tasks-newest">
-          Newest
-        </Link>
-      )}
-      {pageInfo.hasNextPage && pageInfo.endCursor ? (
-        <Link href={hrefWith(pathname, params, { after: pageInfo.endCursor, before: undefined })} className="button button-small" rel="next" data-testid="tasks-older">
-          Older →
-        </Link>
-      ) : (
-        <span className="button button-small" aria-disabled="true">
-          Older →
-        </span>
-      )}
-    </nav>
+    <CursorPager
+      label="Task pages"
+      testId="tasks"
+      newer={pageInfo.hasPreviousPage && pageInfo.startCursor ? hrefWith(pathname, params, { before: pageInfo.startCursor, after: undefined }) : undefined}
+      newest={query.after || query.before ? hrefWith(pathname, params, { before: undefined, after: undefined }) : undefined}
+      older={pageInfo.hasNextPage && pageInfo.endCursor ? hrefWith(pathname, params, { after: pageInfo.endCursor, before: undefined }) : undefined}
+    />
   );
   return (
     <div className="task-browser" data-testid="task-browser">

@@ -5,6 +5,7 @@ import { dateTime } from "@/lib/format";
 import { AUDIT_LOG } from "@/lib/queries";
 import type { AuditEntry } from "@/lib/types";
 import { hrefWith, one, utcTime, type SearchParams } from "@/lib/url-state";
+import { CursorPager } from "@/components/cursor-pager";
 import { DataTable } from "@/components/data-table";
 import { EmptyState } from "@/components/empty-state";
 
@@ -92,22 +93,12 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
   const { auditLog } = await api<{ auditLog: AuditConnection }>(AUDIT_LOG, { first: PAGE_SIZE, after, filter });
   const entries = auditLog.edges.map((e) => e.node);
   const pager = (
-    <nav className="pagination" aria-label="Audit log pages">
-      {after && (
-        <Link href={hrefWith("/audit", params, { after: undefined })} className="button button-small" data-testid="audit-newest">
-          Newest
-        </Link>
-      )}
-      {auditLog.pageInfo.hasNextPage && auditLog.pageInfo.endCursor ? (
-        <Link href={hrefWith("/audit", params, { after: auditLog.pageInfo.endCursor })} className="button button-small" rel="next" data-testid="audit-older">
-          Older →
-        </Link>
-      ) : (
-        <span className="button button-small" aria-disabled="true">
-          Older →
-        </span>
-      )}
-    </nav>
+    <CursorPager
+      label="Audit log pages"
+      testId="audit"
+      newest={after ? hrefWith("/audit", params, { after: undefined }) : undefined}
+      older={auditLog.pageInfo.hasNextPage && auditLog.pageInfo.endCursor ? hrefWith("/audit", params, { after: auditLog.pageInfo.endCursor }) : undefined}
+    />
   );
   return (
     <div className="page">
@@ -129,8 +120,10 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
                 <td>
                   {e.actor} <span className={`role role-${e.role}`}>{e.role}</span>
                 </td>
-                <td className="mono">{e.operation}</td>
-                <td className="mono wrap">{e.target ?? "–"}</td>
+                <td className="mono nowrap">{e.operation}</td>
+                <td className="mono">
+                  <span className="audit-target">{e.target ?? "–"}</span>
+                </td>
                 <td>
                   <span className={`status ${e.outcome === "ok" ? "status-succeeded" : "status-failed"}`}>{e.outcome}</span>
                 </td>
