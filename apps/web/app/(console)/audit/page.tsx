@@ -13,6 +13,8 @@ export const metadata: Metadata = { title: "Audit log" };
 
 const PAGE_SIZE = 50;
 const KEYS = ["actor", "operation", "target", "outcome", "from", "to"] as const;
+const TASK_OPERATION = /^(submit|approve|reject|cancel)Task$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface AuditConnection {
   edges: { node: AuditEntry }[];
@@ -122,7 +124,9 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
                 </td>
                 <td className="mono nowrap">{e.operation}</td>
                 <td className="mono">
-                  <span className="audit-target">{e.target ?? "–"}</span>
+                  <span className="audit-target">
+                    {e.target && TASK_OPERATION.test(e.operation) && UUID.test(e.target) ? <Link href={`/tasks/${e.target}`}>{e.target}</Link> : (e.target ?? "–")}
+                  </span>
                 </td>
                 <td>
                   <span className={`status ${e.outcome === "ok" ? "status-succeeded" : "status-failed"}`}>{e.outcome}</span>
