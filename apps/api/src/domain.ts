@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { pruneAudit } from "@berth/core/audit";
 import type { BerthConfig } from "@berth/core/cluster";
 import type { CoreContext } from "@berth/core/context";
 import type { PrismaClient } from "@berth/core/db";
@@ -137,7 +138,11 @@ export async function openDomain(
     // A pass with errors in any pool is recorded as a failed run, with the reasons.
     reconcile: async (job) => ({ pools: checkReconcilePass(await pools.reconcileAll(job.signal)).length }),
     expireReservations: async () => ({ expired: (await expireReservations(core)).length }),
-    pruneHistory: async () => ({ pruned: await cron.pruneHistory(), scheduleRunsPruned: await pruneScheduleRuns(core, config.scheduleHistoryKeep) }),
+    pruneHistory: async () => ({
+      pruned: await cron.pruneHistory(),
+      scheduleRunsPruned: await pruneScheduleRuns(core, config.scheduleHistoryKeep),
+      auditEntriesPruned: await pruneAudit(core, config.auditRetentionDays),
+    }),
   })) {
     await cron.register(job);
   }

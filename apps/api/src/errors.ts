@@ -85,6 +85,22 @@ const CODES: Record<ErrorKind, string> = {
   error: "BAD_REQUEST",
 };
 
+/** The code a client sees for an error (thrown or returned in a result union), for the audit log. */
+export function errorCodeOf(error: unknown): string {
+  const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+  const code = error instanceof GraphQLError ? (error.extensions as Record<string, unknown>).code : undefined;
+  if (typeof code === "string") return code;
+  const kind = errorTypes.kindOf(original);
+  return kind ? CODES[kind] : "INTERNAL_SERVER_ERROR";
+}
+
+/** The code of an expected error a result union returned (the errors plugin hands it back wrapped, so no `instanceof`). */
+export function returnedErrorCode(error: object): string {
+  const registered = registrationOf(error as Error);
+  const kind = registered?.kind ?? (error as { kind?: unknown }).kind;
+  return typeof kind === "string" && kind in CODES ? CODES[kind as ErrorKind] : "INTERNAL_SERVER_ERROR";
+}
+
 /**
  * yoga's mask: an expected error thrown where no result union catches it (a query field, a
  * subscription) reaches the client with its message and a code; anything else is masked.

@@ -1,5 +1,6 @@
 import { Readable } from "node:stream";
 import { InvalidKeyError, InvalidStorageArgumentError, KeyConflictError, UploadSizeMismatchError, UploadTooLargeError, keyFromFilesPath } from "@berth/core/storage";
+import { audit } from "./audit.js";
 import { admit, clientAddress } from "./policy/admission.js";
 import type { HttpRoutes } from "./http.js";
 import type { Services } from "./services.js";
@@ -9,6 +10,15 @@ import { chunksOf } from "./streams.js";
 const UPLOAD_ROLES = new Set(["admin", "operator"]);
 
 
+
+/** The key a path names, or the path as sent when it names none (for the audit log). */
+function keyOrPath(path: string): string {
+  try {
+    return keyFromFilesPath(path);
+  } catch {
+    return path.replace(/^\/files\//, "").slice(0, 500);
+  }
+}
 
 /** A declared Content-Length, or undefined when the body is chunked (or the header is not a plain number). */
 function declaredLength(request: Request): number | undefined {
@@ -33,24 +43,35 @@ export function uploadRoute(services: Services): (request: Request, address?: st
       return text(401, request.headers.has("authorization") ? "the token is unknown or revoked" : "a Bearer token is required", { "www-authenticate": "Bearer" });
     }
     const { auth } = admission;
-    if (!UPLOAD_ROLES.has(auth.role)) return text(403, `role ${auth.role} may not upload files`);
+    const path = new URL(request.url).pathname;
+    // Recorded like a mutation: who uploaded what (the key as requested), and how it ended.
+    const target = keyOrPath(path);
+    const record = (outcome: string) => audit(services, auth, "uploadFile", target, outcome);
+    if (!UPLOAD_ROLES.has(auth.role)) {
+      await record("FORBIDDEN");
+      return text(403, `role ${auth.role} may not upload files`);
+    }
 
     const { storage } = services;
     let body: Readable | undefined;
     try {
-      const key = keyFromFilesPath(new URL(request.url).pathname);
+      const key = keyFromFilesPath(path);
       const size = declaredLength(request);
       if (size !== undefined && size > storage.maxUploadBytes) throw new UploadTooLargeError(key, storage.maxUploadBytes);
       body = request.body ? Readable.from(chunksOf(request.body)) : Readable.from([]);
       // The content type comes from the key's name (storage derives it), never from the uploader.
       const saved = await storage.saveStream(body, key, undefined, size);
+      await record("ok");
       return new Response(JSON.stringify(saved), { status: 200, headers: { "content-type": "application/json" } });
     } catch (error) {
       // Stops reading; the server discards what is left of the body once the answer is sent.
       body?.destroy();
-      if (error instanceof UploadTooLargeError) return text(413, error.message);
-      if (error instanceof InvalidKeyError || error instanceof UploadSizeMismatchError || error instanceof InvalidStorageArgumentError) return text(400, error.message);
-      if (error instanceof KeyConflictError) return text(409, error.message);
+      if (error instanceof UploadTooLargeError) return (await record("PAYLOAD_TOO_LARGE"), text(413, error.message));
+      if (error instanceof InvalidKeyError || error instanceof UploadSizeMismatchError || error instanceof InvalidStorageArgumentError) {
+        return (await record("BAD_USER_INPUT"), text(400, error.message));
+      }
+      if (error instanceof KeyConflictError) return (await record("CONFLICT"), text(409, error.message));
+      await record("INTERNAL_SERVER_ERROR");
       throw error;
     }
   };

@@ -2,6 +2,7 @@ import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import type { GraphQLSchema } from "graphql";
 import { createYoga, type Plugin, type YogaServerInstance } from "graphql-yoga";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { auditLog } from "./audit.js";
 import { authorizationFromConnectionParams, createContext, type BerthContext } from "./context.js";
 import { exposeExpectedErrors } from "./errors.js";
 import { fileRoutes } from "./files-route.js";
@@ -57,6 +58,7 @@ export function createBerthYoga(services: Services, options: BerthYogaOptions = 
       useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
       ...apiPolicy(services),
       sharedSubscriptions({ queueLimit: api.subscriptionQueueLimit }),
+      auditLog(),
       ...(options.plugins ?? []),
     ],
   });

@@ -6,6 +6,8 @@ import { usePathname } from "next/navigation";
 export interface NavItem {
   href: string;
   label: string;
+  /** A number shown beside the label (plans waiting for approval), when above zero. */
+  count?: number;
 }
 
 export function NavLinks({ items }: { items: NavItem[] }) {
@@ -17,6 +19,12 @@ export function NavLinks({ items }: { items: NavItem[] }) {
         return (
           <Link key={item.href} href={item.href} className="nav-link" aria-current={active ? "page" : undefined}>
             {item.label}
+            {item.count ? (
+              <span className="nav-count" data-testid={`nav-count-${item.href.slice(1)}`}>
+                {item.count}
+                <span className="sr-only"> waiting</span>
+              </span>
+            ) : null}
           </Link>
         );
       })}

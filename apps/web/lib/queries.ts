@@ -33,15 +33,6 @@ export const POOL = /* GraphQL */ `
   }
 `;
 
-export const TASKS = /* GraphQL */ `
-  query Tasks($pool: String, $status: [String!], $first: Int) {
-    tasks(pool: $pool, status: $status, first: $first) {
-      id type status createdAt startedAt finishedAt error output
-      pod { name } slot { index state }
-    }
-  }
-`;
-
 // Every mutation union carries ValidationError, whose `field` names the input at fault.
 const ERROR = "... on Error { message } ... on ValidationError { field }";
 
@@ -90,16 +81,6 @@ export const SUBMIT_TASK = /* GraphQL */ `
     submitTask(input: $input) {
       __typename
       ... on MutationSubmitTaskSuccess { data { id type status } }
-      ${ERROR}
-    }
-  }
-`;
-
-export const APPROVE_TASK = /* GraphQL */ `
-  mutation ApproveTask($id: ID!) {
-    approveTask(id: $id) {
-      __typename
-      ... on MutationApproveTaskSuccess { data { id status pod { name } slot { index } } }
       ${ERROR}
     }
   }
@@ -243,6 +224,61 @@ export const REVOKE_API_TOKEN = /* GraphQL */ `
     revokeApiToken(id: $id) {
       __typename
       ${ERROR}
+    }
+  }
+`;
+
+const TASK_ROW = "id type status pool podName idempotencyKey createdAt startedAt finishedAt error output reviewedBy reviewVerdict pod { name } slot { index state }";
+
+export const TASKS_CONNECTION = /* GraphQL */ `
+  query TasksConnection($first: Int, $after: String, $last: Int, $before: String, $filter: TaskFilter) {
+    tasksConnection(first: $first, after: $after, last: $last, before: $before, filter: $filter) {
+      edges { node { ${TASK_ROW} } }
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+      countsByStatus { status count }
+    }
+  }
+`;
+
+export const APPROVALS = /* GraphQL */ `
+  query Approvals($first: Int) {
+    approvals(first: $first) {
+      id type pool podName createdAt planReadyAt output idempotencyKey
+      slot { index state reservedUntil }
+    }
+    approvalsCount
+  }
+`;
+
+export const APPROVALS_COUNT = /* GraphQL */ `
+  query ApprovalsCount { approvalsCount }
+`;
+
+export const REVIEW_APPROVE = /* GraphQL */ `
+  mutation ApproveTaskWithComment($id: ID!, $comment: String) {
+    approveTask(id: $id, comment: $comment) {
+      __typename
+      ... on MutationApproveTaskSuccess { data { id status reviewedBy } }
+      ${ERROR}
+    }
+  }
+`;
+
+export const REVIEW_REJECT = /* GraphQL */ `
+  mutation RejectTask($id: ID!, $comment: String) {
+    rejectTask(id: $id, comment: $comment) {
+      __typename
+      ... on MutationRejectTaskSuccess { data { id status reviewedBy } }
+      ${ERROR}
+    }
+  }
+`;
+
+export const AUDIT_LOG = /* GraphQL */ `
+  query AuditLog($first: Int, $after: String, $filter: AuditFilter) {
+    auditLog(first: $first, after: $after, filter: $filter) {
+      edges { node { id at actor role operation target outcome } }
+      pageInfo { hasNextPage endCursor }
     }
   }
 `;

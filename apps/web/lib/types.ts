@@ -160,3 +160,51 @@ export interface ApiToken {
   lastUsedAt: string | null;
   revokedAt: string | null;
 }
+
+/** A task as the task lists show it. */
+export interface TaskRow {
+  id: string;
+  type: string;
+  status: string;
+  pool: string;
+  podName: string | null;
+  idempotencyKey: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  error: string | null;
+  output?: unknown;
+  reviewedBy: string | null;
+  reviewVerdict: string | null;
+  pod: { name: string } | null;
+  slot: { index: number; state: SlotState } | null;
+}
+
+export interface TaskConnection {
+  edges: { node: TaskRow }[];
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+  countsByStatus: { status: string; count: number }[];
+}
+
+/** A plan waiting for approval. */
+export interface Approval {
+  id: string;
+  type: string;
+  pool: string;
+  podName: string | null;
+  createdAt: string;
+  planReadyAt: string | null;
+  output?: unknown;
+  idempotencyKey: string | null;
+  slot: { index: number; state: SlotState; reservedUntil: string | null } | null;
+}
+
+export interface AuditEntry {
+  id: string;
+  at: string;
+  actor: string;
+  role: string;
+  operation: string;
+  target: string | null;
+  outcome: string;
+}

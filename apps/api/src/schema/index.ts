@@ -12,6 +12,7 @@ import "./cron.js";
 import "./schedules.js";
 import "./locks.js";
 import "./storage.js";
+import "./audit.js";
 
 function withoutEmptySubscription(schema: GraphQLSchema): GraphQLSchema {
   // builder.ts declares Subscription (with its default scope) for the files that add to it;

@@ -1,7 +1,20 @@
 import type { Task } from "@berth/core/db";
 import { podsByName, poolsById } from "@berth/core/pools";
 import { slotsForTasks } from "@berth/core/slots";
-import { approveTask, cancelTask, getTask, listTasks, submitTask } from "@berth/core/tasks";
+import {
+  ALL_STATUSES,
+  approveTask,
+  cancelTask,
+  countTasksByStatus,
+  getTask,
+  listApprovals,
+  listTaskPage,
+  listTasks,
+  rejectTask,
+  submitTask,
+  taskCursor,
+  type TaskFilter,
+} from "@berth/core/tasks";
 import { builder } from "../builder.js";
 import { PodRef, SlotRef } from "./pods.js";
 
@@ -29,6 +42,11 @@ TaskRef.implement({
     planReadyAt: t.expose("planReadyAt", { type: "DateTime", nullable: true }),
     approvedAt: t.expose("approvedAt", { type: "DateTime", nullable: true }),
     finishedAt: t.expose("finishedAt", { type: "DateTime", nullable: true }),
+    idempotencyKey: t.exposeString("idempotencyKey", { nullable: true }),
+    reviewedBy: t.exposeString("reviewedBy", { nullable: true, description: "The name of the token that approved or rejected the plan." }),
+    reviewedAt: t.expose("reviewedAt", { type: "DateTime", nullable: true }),
+    reviewVerdict: t.exposeString("reviewVerdict", { nullable: true, description: "approved or rejected." }),
+    reviewComment: t.exposeString("reviewComment", { nullable: true }),
     podName: t.exposeString("podName", { nullable: true, description: "Where the task runs or last ran, even after the pod is gone." }),
     slotIndex: t.exposeInt("slotIndex", { nullable: true }),
     pool: t.loadable({
@@ -92,6 +110,70 @@ builder.queryFields((t) => ({
   }),
 }));
 
+const TaskFilterInput = builder.inputType("TaskFilter", {
+  fields: (t) => ({
+    pool: t.string({ description: "Pool name." }),
+    status: t.stringList({ description: "Any of these statuses." }),
+    type: t.string(),
+    pod: t.string({ description: "The pod the task runs or ran on." }),
+    submittedAfter: t.field({ type: "DateTime", description: "Submitted at or after." }),
+    submittedBefore: t.field({ type: "DateTime", description: "Submitted before." }),
+    search: t.string({ description: "A task id, or part of an idempotency key." }),
+  }),
+});
+
+const TaskStatusCountRef = builder.objectRef<{ status: string; count: number }>("TaskStatusCount").implement({
+  fields: (t) => ({ status: t.exposeString("status"), count: t.exposeInt("count") }),
+});
+
+type TaskConnectionShape = { filter: TaskFilter };
+
+builder.queryFields((t) => ({
+  tasksConnection: t.connection(
+    {
+      type: TaskRef,
+      description: "Tasks across pools, newest submission first (ties by id); page with first/after or last/before (at most 200).",
+      args: { filter: t.arg({ type: TaskFilterInput }) },
+      complexity: (args) => ({ field: 1, multiplier: Math.min(args.first ?? args.last ?? 50, 200) / 5 }),
+      resolve: async (_r, args, ctx) => {
+        const filter: TaskFilter = { ...args.filter };
+        const page = await listTaskPage(ctx.services.core, { filter, first: args.first, after: args.after, last: args.last, before: args.before });
+        return {
+          filter,
+          edges: page.tasks.map((task) => ({ cursor: taskCursor(task), node: task })),
+          pageInfo: page.pageInfo,
+        };
+      },
+    },
+    {
+      name: "TaskConnection",
+      fields: (c) => ({
+        countsByStatus: c.field({
+          type: [TaskStatusCountRef],
+          description: "Tasks matching the filter other than its status, per status (every status listed).",
+          complexity: 5,
+          resolve: async (parent, _a, ctx) => {
+            const counts = await countTasksByStatus(ctx.services.core, (parent as unknown as TaskConnectionShape).filter);
+            return ALL_STATUSES.map((status) => ({ status, count: counts[status] }));
+          },
+        }),
+      }),
+    },
+    { name: "TaskEdge" },
+  ),
+  approvals: t.field({
+    type: [TaskRef],
+    description: "Plans waiting for approval (apply_pending) across pools, the oldest first.",
+    args: { first: t.arg.int({ defaultValue: 100 }) },
+    complexity: (args) => ({ field: 1, multiplier: Math.min(args.first ?? 100, 200) / 5 }),
+    resolve: (_r, args, ctx) => listApprovals(ctx.services.core, args.first ?? 100),
+  }),
+  approvalsCount: t.int({
+    description: "How many plans wait for approval across pools.",
+    resolve: async (_r, _a, ctx) => (await countTasksByStatus(ctx.services.core)).apply_pending,
+  }),
+}));
+
 builder.mutationFields((t) => ({
   submitTask: t.field({
     type: TaskRef,
@@ -110,8 +192,15 @@ builder.mutationFields((t) => ({
     type: TaskRef,
     errors: {},
     description: "Approves the plan of an apply_pending task: the apply runs on the same pod and slot.",
-    args: { id: t.arg.id({ required: true }) },
-    resolve: (_r, args, ctx) => approveTask(ctx.services.core, String(args.id)),
+    args: { id: t.arg.id({ required: true }), comment: t.arg.string({ description: "Kept on the task with the reviewer's name (up to 2000 characters)." }) },
+    resolve: (_r, args, ctx) => approveTask(ctx.services.core, String(args.id), { by: ctx.auth?.name ?? "unknown", comment: args.comment }),
+  }),
+  rejectTask: t.field({
+    type: TaskRef,
+    errors: {},
+    description: "Rejects the plan of an apply_pending task: it ends cancelled without applying and its reserved slot is freed.",
+    args: { id: t.arg.id({ required: true }), comment: t.arg.string({ description: "Kept on the task with the reviewer's name (up to 2000 characters)." }) },
+    resolve: (_r, args, ctx) => rejectTask(ctx.services.core, String(args.id), { by: ctx.auth?.name ?? "unknown", comment: args.comment }),
   }),
   cancelTask: t.field({
     type: TaskRef,

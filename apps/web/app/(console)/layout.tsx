@@ -1,9 +1,10 @@
 import Link from "next/link";
 import type { ReactNode } from "react";
 import { unstable_rethrow } from "next/navigation";
-import { getMe, isAdmin } from "@/lib/api";
+import { api, getMe, isAdmin } from "@/lib/api";
 import { apiBaseUrl } from "@/lib/config";
 import { ApiUnreachableError } from "@/lib/errors";
+import { APPROVALS_COUNT } from "@/lib/queries";
 import type { Me } from "@/lib/types";
 import { NavLinks, type NavItem } from "@/components/nav-links";
 import { signOut } from "../sign-in/actions";
@@ -19,14 +20,26 @@ export default async function ConsoleLayout({ children }: { children: ReactNode 
     unreachable = true;
   }
 
+  // The count is a hint: a failure to read it leaves it out rather than failing the page.
+  let waiting = 0;
+  if (me) {
+    try {
+      waiting = (await api<{ approvalsCount: number }>(APPROVALS_COUNT)).approvalsCount;
+    } catch (error) {
+      unstable_rethrow(error);
+    }
+  }
+
   const items: NavItem[] = [
     { href: "/pools", label: "Pools" },
+    { href: "/tasks", label: "Tasks" },
+    { href: "/approvals", label: "Approvals", count: waiting },
     { href: "/schedules", label: "Schedules" },
     { href: "/cron", label: "Cron" },
     { href: "/locks", label: "Locks" },
     { href: "/files", label: "Files" },
   ];
-  if (me && isAdmin(me.role)) items.push({ href: "/tokens", label: "Tokens" });
+  if (me && isAdmin(me.role)) items.push({ href: "/tokens", label: "Tokens" }, { href: "/audit", label: "Audit" });
 
   return (
     <div className="shell">

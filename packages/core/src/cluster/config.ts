@@ -68,6 +68,7 @@ const variables = {
   RECONCILE_SCHEDULE: [z.string().min(1), "a cron expression with seconds, e.g. */5 * * * * *", "*/5 * * * * *"],
   CRON_HISTORY_KEEP: [positive, "a positive integer", "200"],
   SCHEDULE_HISTORY_KEEP: [positive, "a positive integer", "1000"],
+  AUDIT_RETENTION_DAYS: [positive, "a positive number of days", "90"],
   CLUSTER_MODE: [z.enum(["true", "false"]), "true or false", undefined],
   REPLICAS: [positive, "a positive integer", undefined],
   REPLICA_ID: [z.string().min(1), "a replica name", undefined],
@@ -161,6 +162,8 @@ export interface BerthConfig {
   cronHistoryKeep: number;
   /** Finished runs kept per schedule. */
   scheduleHistoryKeep: number;
+  /** Audit entries older than this many days are pruned. */
+  auditRetentionDays: number;
   logLevel: "debug" | "info" | "warn" | "error";
 }
 
@@ -248,6 +251,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     reconcileSchedule: v.RECONCILE_SCHEDULE,
     cronHistoryKeep: v.CRON_HISTORY_KEEP,
     scheduleHistoryKeep: v.SCHEDULE_HISTORY_KEEP,
+    auditRetentionDays: v.AUDIT_RETENTION_DAYS,
     logLevel: v.LOG_LEVEL,
   };
 }

@@ -6,6 +6,10 @@ export {
   reportTask,
   finishRunningTask,
   approveTask,
+  rejectTask,
+  MAX_REVIEW_COMMENT,
+  ALL_STATUSES,
+  type Review,
   cancelTask,
   confirmStopped,
   enforceDeadlines,
@@ -20,3 +24,4 @@ export {
   type ReportStatus,
 } from "./lifecycle.js";
 export * from "./errors.js";
+export { listTaskPage, countTasksByStatus, listApprovals, taskCursor, MAX_TASK_PAGE, type TaskFilter, type TaskPage, type TaskPageQuery } from "./query.js";

@@ -125,7 +125,7 @@ export async function listTasks(
   });
 }
 
-const ALL_STATUSES: TaskStatus[] = ["pending", "running", "apply_pending", "applying", "succeeded", "failed", "cancelled", "expired"];
+export const ALL_STATUSES: TaskStatus[] = ["pending", "running", "apply_pending", "applying", "succeeded", "failed", "cancelled", "expired"];
 export const isTaskStatus = (s: string): s is TaskStatus => (ALL_STATUSES as string[]).includes(s);
 
 /** What a transition changed beyond its rows: slot events to publish, and the agent to tell. */
@@ -361,8 +361,30 @@ async function giveUp(
   return { task: updated, effects: { ...(released ? { released } : {}), ...tellAgent(task, "cancel") } };
 }
 
+/** Who reviews a plan, and what they say about it (kept on the task). */
+export interface Review {
+  /** The reviewer's token name. */
+  by: string;
+  comment?: string | null;
+}
+
+export const MAX_REVIEW_COMMENT = 2000;
+
+function reviewFields(review: Review | undefined, verdict: "approved" | "rejected", now: Date) {
+  if (!review) return {};
+  const comment = review.comment?.trim() || null;
+  return { reviewedBy: review.by.slice(0, 200), reviewedAt: now, reviewVerdict: verdict, reviewComment: comment };
+}
+
+function checkComment(review: Review | undefined) {
+  if (review?.comment && review.comment.length > MAX_REVIEW_COMMENT) {
+    throw new ValidationError("comment", `comment must be at most ${MAX_REVIEW_COMMENT} characters`);
+  }
+}
+
 /** Approves the plan of an apply_pending task: the apply runs on the same pod and slot, with a fresh run deadline. */
-export async function approveTask(ctx: CoreContext, id: string): Promise<Task> {
+export async function approveTask(ctx: CoreContext, id: string, review?: Review): Promise<Task> {
+  checkComment(review);
   return transition(ctx, id, async (tx, task) => {
     if (task.status === "applying") return { task, effects: {} };
     if (task.status !== "apply_pending") throw new IllegalTransitionError(task.id, task.status, "applying");
@@ -371,8 +393,26 @@ export async function approveTask(ctx: CoreContext, id: string): Promise<Task> {
     const moved = await tx.slot.updateMany({ where: { taskId: task.id, state: "reserved" }, data: { state: "running", reservedUntil: null, updatedAt: now } });
     if (moved.count !== 1 || !slot) throw new IllegalTransitionError(task.id, "apply_pending without a reserved slot", "applying");
     const deadlineAt = task.timeoutSeconds === null ? null : new Date(now.getTime() + task.timeoutSeconds * 1000);
-    const updated = await tx.task.update({ where: { id: task.id }, data: { status: "applying", approvedAt: now, deadlineAt, acknowledgedAt: null } });
+    const updated = await tx.task.update({
+      where: { id: task.id },
+      data: { status: "applying", approvedAt: now, deadlineAt, acknowledgedAt: null, ...reviewFields(review, "approved", now) },
+    });
     return { task: updated, effects: { slotState: { slot, state: "running" }, ...tellAgent(updated, "apply") } };
+  });
+}
+
+/**
+ * Rejects the plan of an apply_pending task: it ends `cancelled` (failureReason `rejected`)
+ * without applying, and its reserved slot is freed at once. Rejecting it again is harmless.
+ */
+export async function rejectTask(ctx: CoreContext, id: string, review: Review): Promise<Task> {
+  checkComment(review);
+  return transition(ctx, id, async (tx, task) => {
+    if (task.status === "cancelled" && task.reviewVerdict === "rejected") return { task, effects: {} };
+    if (task.status !== "apply_pending") throw new IllegalTransitionError(task.id, task.status, "rejected");
+    const ended = await endByServer(tx, ctx, task, { status: "cancelled", reason: "rejected", error: null });
+    const updated = await tx.task.update({ where: { id: task.id }, data: reviewFields(review, "rejected", ctx.now()) });
+    return { task: updated, effects: ended.effects };
   });
 }
 

@@ -4,7 +4,7 @@ import { revalidatePath } from "next/cache";
 import { redirect } from "next/navigation";
 import { mutate } from "@/lib/api";
 import type { FormState } from "@/lib/mutation";
-import { APPROVE_TASK, CANCEL_TASK, CREATE_POOL, DELETE_POOL, SCALE_POOL, SUBMIT_TASK, UPDATE_POOL } from "@/lib/queries";
+import { CREATE_POOL, DELETE_POOL, SCALE_POOL, SUBMIT_TASK, UPDATE_POOL } from "@/lib/queries";
 import { FormInputError, optionalFloat, optionalInt, optionalText, requiredText } from "@/lib/form-input";
 
 export interface PoolFormState extends FormState {
@@ -127,22 +127,6 @@ export async function submitTask(_previous: PoolFormState, form: FormData): Prom
   if (!outcome.ok) return fail(outcome.message, undefined, outcome.field);
   revalidatePath(`/pools/${encodeURIComponent(pool)}`);
   return ok(`Submitted ${outcome.data.type} task ${outcome.data.id} (${outcome.data.status}).`);
-}
-
-export async function approveTask(_previous: FormState, form: FormData): Promise<FormState> {
-  const id = String(form.get("id") ?? "");
-  const outcome = await mutate<{ id: string; status: string }>(APPROVE_TASK, { id });
-  if (!outcome.ok) return fail(outcome.message, undefined, outcome.field);
-  revalidatePath("/pools", "layout");
-  return ok(`Approved; the task is ${outcome.data.status}.`);
-}
-
-export async function cancelTask(_previous: FormState, form: FormData): Promise<FormState> {
-  const id = String(form.get("id") ?? "");
-  const outcome = await mutate<{ id: string; status: string }>(CANCEL_TASK, { id });
-  if (!outcome.ok) return fail(outcome.message, undefined, outcome.field);
-  revalidatePath("/pools", "layout");
-  return ok(`Cancelled; the task is ${outcome.data.status}.`);
 }
 
 export async function deletePool(_previous: FormState, form: FormData): Promise<FormState> {

@@ -13,18 +13,21 @@ import { LivePool } from "./live-pool";
 import { ScalingControls } from "./scaling-controls";
 import { ScalingTimeline } from "./scaling-timeline";
 import { SubmitTaskForm } from "./submit-task-form";
-import { TasksTable } from "./tasks-table";
+import type { SearchParams } from "@/lib/url-state";
+import { TaskBrowser } from "@/components/tasks/task-browser";
 
 interface Props {
   params: Promise<{ name: string }>;
+  searchParams: Promise<SearchParams>;
 }
 
 export async function generateMetadata({ params }: Props): Promise<Metadata> {
   return { title: `Pool ${decodeURIComponent((await params).name)}` };
 }
 
-export default async function PoolPage({ params }: Props) {
+export default async function PoolPage({ params, searchParams }: Props) {
   const name = decodeURIComponent((await params).name);
+  const query = await searchParams;
   const [me, { pool }] = await Promise.all([getMe(), api<{ pool: PoolDetail | null }>(POOL, { name })]);
   if (!pool) notFound();
   const operator = canOperate(me.role);
@@ -69,8 +72,8 @@ export default async function PoolPage({ params }: Props) {
 
       <section className="card" aria-labelledby="tasks-heading">
         <h2 id="tasks-heading">Tasks</h2>
-        <Suspense fallback={<TableSkeleton rows={4} />}>
-          <TasksTable pool={pool.name} operator={operator} />
+        <Suspense key={JSON.stringify(query)} fallback={<TableSkeleton rows={4} />}>
+          <TaskBrowser pathname={`/pools/${encodeURIComponent(pool.name)}`} params={query} operator={operator} pool={pool.name} />
         </Suspense>
       </section>
 

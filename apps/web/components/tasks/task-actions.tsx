@@ -3,12 +3,13 @@
 import { useActionState } from "react";
 import { IDLE } from "@/lib/mutation";
 import { ConfirmSubmit } from "@/components/confirm-submit";
-import { approveTask, cancelTask } from "../actions";
+import { cancelTask, reviewTask } from "@/app/(console)/tasks/actions";
 
 const CANCELLABLE = new Set(["pending", "running", "apply_pending", "applying"]);
 
+/** Approve (no comment; the inbox takes one) and cancel, for one row of a task list. */
 export function TaskActions({ id, status }: { id: string; status: string }) {
-  const [approved, approve, approving] = useActionState(approveTask, IDLE);
+  const [approved, approve, approving] = useActionState(reviewTask, IDLE);
   const [cancelled, cancel, cancelling] = useActionState(cancelTask, IDLE);
   const failure = [approved, cancelled].find((s) => s.status === "error");
   return (
@@ -16,6 +17,7 @@ export function TaskActions({ id, status }: { id: string; status: string }) {
       {status === "apply_pending" && (
         <form action={approve}>
           <input type="hidden" name="id" value={id} />
+          <input type="hidden" name="verdict" value="approve" />
           <button type="submit" className="button button-small button-primary" disabled={approving || cancelling} data-testid="approve-task">
             {approving ? "Approving…" : "Approve"}
           </button>
