@@ -1,9 +1,12 @@
+import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { heartbeat, registerAgent } from "../../src/agents/index.js";
+import { createRedisEventBus } from "../../src/events/index.js";
 import { activeCapacityWindowOf, PoolController } from "../../src/pools/index.js";
 import { approveTask, reportTask, submitTask } from "../../src/tasks/index.js";
 import { backends } from "../support/databases.js";
 import { FakeRuntime, openCore, type CoreHarness } from "../support/core.js";
+import { postgresAvailable, REDIS_URL, redisAvailable } from "../support/services.js";
 
 // The autoscaler's scenarios, on a real database with an injected clock: bursts, pending
 // approvals, recycling, scheduled capacity.
@@ -210,5 +213,33 @@ describe.each(backends)("scaling scenarios on %s", (backend) => {
     await controller.reconcileAll();
     expect(await livePods()).toBe(0);
     expect(activeCapacityWindowOf(h.ctx, await pool())).toBeNull();
+  });
+});
+
+describe.skipIf(!postgresAvailable || !redisAvailable)("a submit on one replica", () => {
+  it("runs the pool's pass on another replica at once, through the Redis event bus", async () => {
+    const h = await openCore("postgres");
+    const prefix = `berth-test-${randomBytes(4).toString("hex")}:events:`;
+    const busA = createRedisEventBus({ url: REDIS_URL, prefix });
+    const busB = createRedisEventBus({ url: REDIS_URL, prefix });
+    const runtime = new FakeRuntime();
+    // Replica B runs the background work; replica A only answers the API (the submit).
+    const b = new PoolController({ ...h.ctx, events: busB }, { runtimes: { local: runtime }, heartbeatTimeoutSeconds: 3600, demand: true });
+    try {
+      await b.createPool({ name: "remote", minPods: 0, maxPods: 10, slotsPerPod: 3 });
+      while (busB.subscriberCount("poolDemand") === 0) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 200));
+      const ctxA = { ...h.ctx, events: busA };
+      await Promise.all(Array.from({ length: 7 }, () => submitTask(ctxA, { pool: "remote", type: "plan" })));
+      const deadline = Date.now() + 5000;
+      const pods = () => h.ctx.prisma.pod.count({ where: { pool: { name: "remote" } } });
+      while ((await pods()) < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(await pods()).toBe(3);
+    } finally {
+      await b.close();
+      await busA.close();
+      await busB.close();
+      await h.close();
+    }
   });
 });
