@@ -80,6 +80,10 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     opts.log(`${BENCHMARK}: burst of ${BURST} on ${ready} Ready pods`);
     const warm = await burst(server, "ttc");
     const scaleUps = await server.services.core.prisma.scalingEvent.findMany({ where: { kind: "scale_up" }, orderBy: { at: "asc" }, select: { fromPods: true, toPods: true } });
+    // Local pods outlive the API: the pool's delete (refused while a slot is busy) removes them.
+    opts.log(`${BENCHMARK}: ${Math.round(warm.ms)} ms with the pods up; removing the pool's pods`);
+    await waitFor("the second burst to finish", async () => (await server.services.core.prisma.task.count({ where: { status: { not: "succeeded" } } })) === 0, PHASE_TIMEOUT_MS, 200);
+    await server.services.pools.deletePool("ttc");
     return [
       figure({
         benchmark: BENCHMARK,
@@ -92,6 +96,8 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
       }),
     ];
   } finally {
+    // Whatever pods are left (a failed run) are stopped with the pool.
+    await server.services.pools.deletePool("ttc").catch(() => {});
     await server.close();
     await rm(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
     await database.drop();
