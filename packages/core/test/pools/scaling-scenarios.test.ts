@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { heartbeat, registerAgent } from "../../src/agents/index.js";
 import { createRedisEventBus } from "../../src/events/index.js";
+import { registry } from "../../src/metrics/index.js";
 import { activeCapacityWindowOf, PoolController } from "../../src/pools/index.js";
 import { approveTask, reportTask, submitTask } from "../../src/tasks/index.js";
 import { backends } from "../support/databases.js";
@@ -42,6 +43,7 @@ describe.each(backends)("scaling scenarios on %s", (backend) => {
     for (let i = 0; i < n; i++) ids.push((await submitTask(h.ctx, { pool: "burst", type })).id);
     return ids;
   };
+  const gauge = async (name: string) => (await registry.getSingleMetric(name)!.get()).values.find((v) => v.labels.pool === "burst")?.value;
   const statusCounts = async () =>
     Object.fromEntries((await h.ctx.prisma.task.groupBy({ by: ["status"], _count: { _all: true } })).map((g) => [g.status, g._count._all]));
 
@@ -102,6 +104,9 @@ describe.each(backends)("scaling scenarios on %s", (backend) => {
     }
     expect(await livePods()).toBe(34);
     expect(await events("scale_down")).toEqual([]);
+    // Metrics tell the two apart: nearly every slot is held, none of them runs.
+    expect(await gauge("berth_pool_utilization")).toBeCloseTo(100 / 102);
+    expect(await gauge("berth_pool_running_utilization")).toBe(0);
 
     await submitMany(30);
     await controller.reconcileAll();
