@@ -114,6 +114,8 @@ export async function openDomain(
     heartbeatTimeoutSeconds: config.heartbeatTimeoutSeconds,
     locks,
     watch: true,
+    // Replicas that run the background work also answer work that found no free slot at once.
+    demand: Boolean(options.background),
     admission: {
       defaultNamespace: config.runtime.namespace,
       namespaces: config.runtime.namespaces,

@@ -23,6 +23,9 @@ export const POOL = /* GraphQL */ `
       name runtime image slotsPerPod minPods maxPods scaleUpAt scaleDownAt reservationTtlSeconds autoscale utilization
       podCount busySlots reservedSlots totalSlots pendingTasks
       scaleUpCooldownSeconds scaleDownCooldownSeconds maxStep newPodGraceSeconds
+      scaleUpMaxStep maxTasksPerPod maxPodAgeSeconds
+      capacityWindows { cron timeZone durationSeconds minPods maxPods blockScaleDown }
+      activeCapacityWindow { index startsAt endsAt window { cron timeZone minPods maxPods blockScaleDown } }
       ${CONDITIONS}
       pods {
         name phase createdAt lastHeartbeatAt

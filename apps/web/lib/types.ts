@@ -62,6 +62,15 @@ export interface ScalingEvent {
   at: string;
 }
 
+export interface CapacityWindow {
+  cron: string;
+  timeZone: string;
+  durationSeconds: number;
+  minPods: number | null;
+  maxPods: number | null;
+  blockScaleDown: boolean;
+}
+
 export interface PoolDetail extends PoolSummary {
   image: string | null;
   scaleUpAt: number;
@@ -71,6 +80,11 @@ export interface PoolDetail extends PoolSummary {
   scaleDownCooldownSeconds: number;
   maxStep: number;
   newPodGraceSeconds: number;
+  scaleUpMaxStep: number | null;
+  maxTasksPerPod: number | null;
+  maxPodAgeSeconds: number | null;
+  capacityWindows: CapacityWindow[];
+  activeCapacityWindow: { index: number; startsAt: string; endsAt: string; window: Omit<CapacityWindow, "durationSeconds"> } | null;
   pods: Pod[];
   scalingEvents: ScalingEvent[];
 }

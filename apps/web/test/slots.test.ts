@@ -6,7 +6,7 @@ function pool(): PoolDetail {
   return {
     name: "p", runtime: "local", image: null, slotsPerPod: 2, minPods: 1, maxPods: 2, autoscale: true, utilization: 0,
     podCount: 1, busySlots: 0, reservedSlots: 0, totalSlots: 2, pendingTasks: 0, conditions: [],
-    scaleUpAt: 0.8, scaleDownAt: 0.2, reservationTtlSeconds: 60, scaleUpCooldownSeconds: 0, scaleDownCooldownSeconds: 0, maxStep: 1, newPodGraceSeconds: 0,
+    scaleUpAt: 0.8, scaleDownAt: 0.2, reservationTtlSeconds: 60, scaleUpCooldownSeconds: 0, scaleDownCooldownSeconds: 0, maxStep: 1, newPodGraceSeconds: 0, scaleUpMaxStep: null, maxTasksPerPod: null, maxPodAgeSeconds: null, capacityWindows: [], activeCapacityWindow: null,
     scalingEvents: [],
     pods: [
       {

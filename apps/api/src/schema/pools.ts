@@ -1,5 +1,5 @@
-import type { PodWithSlots, PoolSpecInput, PoolSummary, ScaleResult } from "@berth/core/pools";
-import { findPoolSummary, listPools, listScalingEvents, podsOfPools, poolSummary, scalingEventsOfPools } from "@berth/core/pools";
+import type { ActiveCapacityWindow, CapacityWindow, PodWithSlots, PoolSpecInput, PoolSummary, ScaleResult } from "@berth/core/pools";
+import { activeCapacityWindowOf, findPoolSummary, listPools, listScalingEvents, podsOfPools, poolSummary, scalingEventsOfPools } from "@berth/core/pools";
 import type { ScalingEvent } from "@berth/core/db";
 import { builder } from "../builder.js";
 import { requestLoader } from "../loaders.js";
@@ -18,9 +18,35 @@ const Condition = builder
     }),
   });
 
+const CapacityWindowRef = builder.objectRef<CapacityWindow>("CapacityWindow").implement({
+  description: "Scheduled capacity: from each fire time of `cron` (in `timeZone`) for `durationSeconds`, the pool keeps minPods, may grow to maxPods, or does not scale down.",
+  fields: (t) => ({
+    cron: t.exposeString("cron"),
+    timeZone: t.exposeString("timeZone"),
+    durationSeconds: t.exposeInt("durationSeconds"),
+    minPods: t.exposeInt("minPods", { nullable: true }),
+    maxPods: t.exposeInt("maxPods", { nullable: true }),
+    blockScaleDown: t.exposeBoolean("blockScaleDown"),
+    prewarmSeconds: t.exposeInt("prewarmSeconds", { description: "The window takes effect this long before each start." }),
+  }),
+});
+
+const ActiveCapacityWindowRef = builder.objectRef<ActiveCapacityWindow>("ActiveCapacityWindow").implement({
+  description: "A capacity window in effect now (its prewarm lead included).",
+  fields: (t) => ({
+    index: t.exposeInt("index", { description: "Its position in the pool's capacityWindows." }),
+    window: t.field({ type: CapacityWindowRef, resolve: (a) => a.window }),
+    startsAt: t.expose("startsAt", { type: "DateTime" }),
+    endsAt: t.expose("endsAt", { type: "DateTime" }),
+  }),
+});
+
 const ScalingEventRef = builder.objectRef<ScalingEvent>("ScalingEvent").implement({
   fields: (t) => ({
-    kind: t.exposeString("kind", { description: "scale_up, scale_down, scale_down_blocked, ensure_min, pod_lost, reservation_expired, manual_scale, policy_override, pod_drain or pod_delete." }),
+    kind: t.exposeString("kind", {
+      description:
+        "scale_up, scale_down, scale_down_blocked, ensure_min, pod_lost, reservation_expired, manual_scale, policy_override, pod_drain, pod_delete, pod_recycle or schedule_override.",
+    }),
     fromPods: t.exposeInt("fromPods"),
     toPods: t.exposeInt("toPods"),
     utilization: t.exposeFloat("utilization"),
@@ -44,7 +70,17 @@ export const PoolRef = builder.objectRef<PoolSummary>("Pool").implement({
     scaleUpCooldownSeconds: t.int({ resolve: (s) => s.pool.scaleUpCooldownSeconds }),
     scaleDownCooldownSeconds: t.int({ resolve: (s) => s.pool.scaleDownCooldownSeconds }),
     stabilizationWindowSeconds: t.int({ resolve: (s) => s.pool.stabilizationWindowSeconds }),
-    maxStep: t.int({ resolve: (s) => s.pool.maxStep }),
+    maxStep: t.int({ resolve: (s) => s.pool.maxStep, description: "Pods removed per scale-down pass at most." }),
+    scaleUpMaxStep: t.int({ nullable: true, resolve: (s) => s.pool.scaleUpMaxStep, description: "Pods added per scale-up pass at most; null: what the queue needs, up to maxPods." }),
+    maxTasksPerPod: t.int({ nullable: true, resolve: (s) => s.pool.maxTasksPerPod, description: "A pod that started this many tasks is replaced (drain, then delete); null: no limit." }),
+    maxPodAgeSeconds: t.int({ nullable: true, resolve: (s) => s.pool.maxPodAgeSeconds, description: "A pod this old is replaced (drain, then delete); null: no limit." }),
+    capacityWindows: t.field({ type: [CapacityWindowRef], resolve: (s) => s.pool.capacityWindows as unknown as CapacityWindow[] }),
+    activeCapacityWindow: t.field({
+      type: ActiveCapacityWindowRef,
+      nullable: true,
+      description: "The first capacity window in effect now, if any.",
+      resolve: (s, _a, ctx) => activeCapacityWindowOf(ctx.services.core, s.pool),
+    }),
     newPodGraceSeconds: t.int({ resolve: (s) => s.pool.newPodGraceSeconds }),
     reservationTtlSeconds: t.int({ resolve: (s) => s.pool.reservationTtlSeconds }),
     autoscale: t.boolean({ resolve: (s) => s.pool.autoscale }),
@@ -101,6 +137,18 @@ const scalingEventsLoader = requestLoader<{ poolId: string; last: number }, Scal
   (key) => `${key.poolId}:${key.last}`,
 );
 
+const CapacityWindowInput = builder.inputType("CapacityWindowInput", {
+  fields: (t) => ({
+    cron: t.string({ required: true, description: "5 fields, or 6 with seconds first: when each window starts." }),
+    timeZone: t.string({ description: "IANA time zone of the cron expression; default UTC." }),
+    durationSeconds: t.int({ required: true, description: "How long each window lasts, 60 s to 7 days." }),
+    minPods: t.int({ description: "Pods kept warm in the window." }),
+    maxPods: t.int({ description: "The pool may grow to this many pods in the window." }),
+    blockScaleDown: t.boolean({ description: "No scale-down in the window." }),
+    prewarmSeconds: t.int({ description: "Take effect this long before each start (0..3600, default 120), so pods are Ready by then." }),
+  }),
+});
+
 const poolSpecFields = (t: PothosSchemaTypes.InputFieldBuilder<PothosSchemaTypes.ExtendDefaultTypes<import("../builder.js").BerthSchemaTypes>, "InputObject">) => ({
   runtime: t.string({ description: 'local (default) or kubernetes.' }),
   namespace: t.string(),
@@ -114,7 +162,11 @@ const poolSpecFields = (t: PothosSchemaTypes.InputFieldBuilder<PothosSchemaTypes
   scaleUpCooldownSeconds: t.int(),
   scaleDownCooldownSeconds: t.int(),
   stabilizationWindowSeconds: t.int(),
-  maxStep: t.int({ description: "At most this many pods added or removed per pass." }),
+  maxStep: t.int({ description: "At most this many pods removed per scale-down pass; default 2." }),
+  scaleUpMaxStep: t.int({ description: "At most this many pods added per scale-up pass, 1..1000. Default and explicit null: what the pending queue needs, up to maxPods." }),
+  maxTasksPerPod: t.int({ description: "Replace a pod (drain, then delete) once it started this many tasks; 1 makes one-task pods. Explicit null: no limit." }),
+  maxPodAgeSeconds: t.int({ description: "Replace a pod (drain, then delete) once it is this old, 60 s to a year. Explicit null: no limit." }),
+  capacityWindows: t.field({ type: [CapacityWindowInput], description: "Scheduled capacity, at most 20 windows; replaces the list ([] clears it)." }),
   newPodGraceSeconds: t.int({ description: "A new pod is not removed as idle before this." }),
   reservationTtlSeconds: t.int({ description: "How long an apply_pending task keeps its slot; default 86400." }),
   autoscale: t.boolean(),

@@ -45,6 +45,12 @@ export interface TokenRevoked {
   at: string;
 }
 
+/** Work arrived in a pool that may need pods: the replicas' controllers run its pass at once. */
+export interface PoolDemand {
+  poolId: string;
+  at: string;
+}
+
 /** One typed event map for everything live: channel name → payload. */
 export interface BerthEvents {
   [channel: `slot:${string}`]: SlotChanged;
@@ -52,6 +58,7 @@ export interface BerthEvents {
   pool: PoolChanged;
   cronRun: CronRunUpdated;
   tokenRevoked: TokenRevoked;
+  poolDemand: PoolDemand;
 }
 
 export type Channel = keyof BerthEvents & string;
@@ -65,7 +72,9 @@ export type EventOf<C extends string> = C extends `slot:${string}`
         ? CronRunUpdated
         : C extends "tokenRevoked"
           ? TokenRevoked
-          : never;
+          : C extends "poolDemand"
+            ? PoolDemand
+            : never;
 
 /**
  * Delivered in place of events that may have been lost: the bus lost its connection for a

@@ -12,11 +12,14 @@ import { availableCondition, conditionMaker, podCounts, publishPoolChanged, save
 import { decideScaling, livePods, nextLowSince, planManualScale, utilization, type PodSnapshot, type ScalingDecision } from "./decide.js";
 import { PodBusyError, PodPhaseError, PoolBusyError, PoolExistsError } from "./errors.js";
 import { PodNotFoundError } from "../agents/errors.js";
+import { isResync } from "../events/index.js";
 import { PoolGuards, type PoolGuard } from "./guard.js";
 import { poolMetrics, recordPoolGauges } from "./metrics.js";
 import { planRuntime, toPodSnapshots, type PodRow, type PoolView } from "./observe.js";
 import { getPool, podSnapshots, specOf, type PoolCondition } from "./queries.js";
 import { mergeSpec, PoolSpecError, validatePoolSpec, withDefaults, type PoolSpecInput } from "./spec.js";
+import { selectPodsToRecycle } from "./recycle.js";
+import { describeWindow, limitsAt, MAX_CAPACITY_WINDOWS, type ActiveCapacityWindow } from "./windows.js";
 import { admitPoolSpec, DEFAULT_ADMISSION, describeOverride, type PoolActor, type PoolAdmissionConfig } from "./admission.js";
 
 export interface PoolControllerOptions {
@@ -45,6 +48,12 @@ export interface PoolControllerOptions {
    * ended, started) instead of waiting for the next scheduled pass. Default false.
    */
   watch?: boolean;
+  /**
+   * Run a pool's pass at once when work arrives that found no free slot (a `poolDemand` event,
+   * published by submitTask on any replica), instead of at the next scheduled pass. The pool's
+   * guard keeps it to one pass at a time across replicas. Default false.
+   */
+  demand?: boolean;
   /** Default namespace, allowed namespaces and pod policy of pools (default: namespace `default` only). */
   admission?: PoolAdmissionConfig;
 }
@@ -65,6 +74,8 @@ export interface ReconcileReport {
   deleted: string[];
   returnedToReady: string[];
   lost: string[];
+  /** Pods drained this pass for replacement (past maxTasksPerPod or maxPodAgeSeconds). */
+  recycled: string[];
   adopted: string[];
   expired: number;
   deadlines: number;
@@ -80,6 +91,7 @@ const emptyReport = (pool: Pool): ReconcileReport => ({
   deleted: [],
   returnedToReady: [],
   lost: [],
+  recycled: [],
   adopted: [],
   expired: 0,
   deadlines: 0,
@@ -125,6 +137,8 @@ const message = (error: unknown) => (error as Error)?.message ?? String(error);
 
 /** Orphaned runtime pods are looked for at most this often (it lists every pod Berth labelled). */
 const ORPHAN_SCAN_MS = 60_000;
+/** A kicked pass that found the pool held by another actor tries again this many times. */
+const KICK_RETRIES = 4;
 /** A live pod of our scope missing from its runtime's list this long is gone. */
 const MISSING_GRACE_SECONDS = 30;
 
@@ -144,6 +158,8 @@ export class PoolController {
   private readonly informers = new Map<string, { key: string; informer: PodInformer }>();
   private readonly kicks = new Map<string, NodeJS.Timeout>();
   private closed = false;
+  private readonly demand = new AbortController();
+  private demandLoop: Promise<void> | null = null;
 
   constructor(
     private readonly ctx: CoreContext,
@@ -153,6 +169,18 @@ export class PoolController {
     this.podHistorySeconds = opts.podHistorySeconds ?? 600;
     this.guards = new PoolGuards(ctx, opts.locks ?? createMemoryLockService({ replicaId: "local" }));
     this.startedAt = opts.startedAt ?? ctx.now();
+    if (opts.demand) this.demandLoop = this.listenForDemand();
+  }
+
+  /** Demand events kick the pool's pass; a lost event only delays it to the scheduled pass. */
+  private async listenForDemand(): Promise<void> {
+    try {
+      for await (const event of this.ctx.events.subscribe("poolDemand", this.demand.signal)) {
+        if (!isResync(event)) this.kick(event.poolId);
+      }
+    } catch {
+      // The bus closed: the scheduled passes go on.
+    }
   }
 
   get availableRuntimes(): string[] {
@@ -174,7 +202,9 @@ export class PoolController {
     const overridden = admitPoolSpec(spec, { actor, config: admission });
     if (await this.ctx.prisma.pool.findUnique({ where: { name: spec.name }, select: { id: true } })) throw new PoolExistsError(spec.name);
     try {
-      const pool = await this.ctx.prisma.pool.create({ data: { ...spec, podTemplate: (spec.podTemplate ?? undefined) as Prisma.InputJsonValue | undefined } });
+      const pool = await this.ctx.prisma.pool.create({
+        data: { ...spec, podTemplate: (spec.podTemplate ?? undefined) as Prisma.InputJsonValue | undefined, capacityWindows: spec.capacityWindows as unknown as Prisma.InputJsonValue },
+      });
       if (overridden) await this.record(pool, { kind: "policy_override", fromPods: 0, toPods: 0, utilization: 0, reason: describeOverride(overridden) });
       await publishPoolChanged(this.ctx, pool);
       return pool;
@@ -193,7 +223,7 @@ export class PoolController {
     const { name: _name, ...data } = spec;
     const updated = await this.ctx.prisma.pool.update({
       where: { id: pool.id },
-      data: { ...data, podTemplate: (data.podTemplate ?? undefined) as Prisma.InputJsonValue | undefined },
+      data: { ...data, podTemplate: (data.podTemplate ?? undefined) as Prisma.InputJsonValue | undefined, capacityWindows: data.capacityWindows as unknown as Prisma.InputJsonValue },
     });
     if (overridden) {
       const pods = livePods(await podSnapshots(this.ctx, pool.id)).length;
@@ -422,6 +452,7 @@ export class PoolController {
     const expired = await expireReservations(this.ctx, pool.id);
     report.expired = expired.length;
     await placePending(this.ctx, pool);
+    report.recycled = await this.recycle(pool, guard);
     report.deleted.push(...(await this.deleteDrainedIfIdle(pool, guard)));
 
     guard.check();
@@ -452,6 +483,7 @@ export class PoolController {
         lastHeartbeatAt: true,
         phaseChangedAt: true,
         runtimeScope: true,
+        tasksStarted: true,
         slots: { select: { state: true }, orderBy: { index: "asc" } },
       },
     });
@@ -469,8 +501,12 @@ export class PoolController {
     return informer;
   }
 
-  /** A change of the pool's pods: its pass runs in a moment (once for a burst of changes), if no one else is acting on it. */
-  private kick(poolId: string): void {
+  /**
+   * A change of the pool's pods, or new work: its pass runs in a moment (once for a burst of
+   * changes). When another actor holds the pool, the kick tries again a few times: that actor
+   * may have observed the pool before the change.
+   */
+  private kick(poolId: string, attempt = 0): void {
     if (this.closed || this.kicks.has(poolId)) return;
     const timer = setTimeout(() => {
       this.kicks.delete(poolId);
@@ -478,11 +514,12 @@ export class PoolController {
         const pool = await this.ctx.prisma.pool.findUnique({ where: { id: poolId } });
         if (!pool) return this.forgetInformer(poolId);
         poolMetrics.triggeredPasses.inc({ pool: pool.name });
-        await this.guards.run(pool, (guard) => this.passUnderGuard(pool, guard));
+        const report = await this.guards.run(pool, (guard) => this.passUnderGuard(pool, guard));
+        if (report === null && attempt < KICK_RETRIES) this.kick(poolId, attempt + 1);
       })().catch(() => {
         // The scheduled pass retries whatever this one could not do.
       });
-    }, 100);
+    }, attempt === 0 ? 100 : 250);
     timer.unref();
     this.kicks.set(poolId, timer);
   }
@@ -495,6 +532,8 @@ export class PoolController {
   /** Stops the informers and pending triggered passes; waits for housekeeping in progress. */
   async close(): Promise<void> {
     this.closed = true;
+    this.demand.abort();
+    await this.demandLoop;
     await this.housekeeping;
     for (const timer of this.kicks.values()) clearTimeout(timer);
     this.kicks.clear();
@@ -573,8 +612,12 @@ export class PoolController {
   /** Returns whether it changed any pod. */
   private async autoscale(pool: Pool, pods: PodSnapshot[], pendingTasks: number, guard: PoolGuard, report: ReconcileReport): Promise<boolean> {
     const now = this.ctx.now();
+    const spec = specOf(pool);
+    const limits = limitsAt(spec, now);
+    if (limits.active.length > 0) await this.recordWindows(pool, limits.active, pods);
     const snapshot = {
-      spec: specOf(pool),
+      spec: { ...spec, minPods: limits.minPods, maxPods: limits.maxPods },
+      blockScaleDown: limits.blockScaleDown,
       pods,
       pendingTasks,
       lastScaleUpAt: pool.lastScaleUpAt,
@@ -610,6 +653,45 @@ export class PoolController {
     await this.record(pool, { ...decision, toPods: decision.fromPods + report.created.length - report.deleted.length });
     poolMetrics.scalings.inc({ pool: pool.name, kind: decision.kind }, applied);
     return true;
+  }
+
+  /** A `schedule_override` event for each window occurrence that took effect since the last pass. */
+  private async recordWindows(pool: Pool, active: ActiveCapacityWindow[], pods: PodSnapshot[]): Promise<void> {
+    const recent = await this.ctx.prisma.scalingEvent.findMany({
+      where: { poolId: pool.id, kind: "schedule_override" },
+      orderBy: { at: "desc" },
+      take: MAX_CAPACITY_WINDOWS,
+      select: { reason: true },
+    });
+    const live = livePods(pods).length;
+    for (const a of active) {
+      const reason = describeWindow(a);
+      if (recent.some((e) => e.reason === reason)) continue;
+      await this.record(pool, { kind: "schedule_override", fromPods: live, toPods: live, utilization: utilization(livePods(pods)), reason });
+    }
+  }
+
+  /**
+   * Drains the pool's Ready pods past maxTasksPerPod or maxPodAgeSeconds: they take no new work
+   * and are deleted once every slot is idle (deleteDrainedIfIdle), like a pod drained by hand.
+   * Their running and reserved work goes on; the autoscaler counts them out of the serving pods,
+   * so pending work or minPods brings replacements.
+   */
+  private async recycle(pool: Pool, guard: PoolGuard): Promise<string[]> {
+    if (pool.maxTasksPerPod === null && pool.maxPodAgeSeconds === null) return [];
+    const now = this.ctx.now();
+    const due = selectPodsToRecycle(toPodSnapshots(await this.readPods(pool.id)), pool, now);
+    const drained: string[] = [];
+    for (const { name, reason } of due) {
+      const { count } = await this.guarded(guard, (tx) =>
+        tx.pod.updateMany({ where: { poolId: pool.id, name, phase: "Ready" }, data: { phase: "Draining", phaseChangedAt: now } }),
+      );
+      if (count === 0) continue;
+      drained.push(name);
+      await this.record(pool, { kind: "pod_recycle", fromPods: 0, toPods: 0, utilization: 0, reason: `pod ${name} ${reason}: drained, deleted once idle` });
+    }
+    poolMetrics.scalings.inc({ pool: pool.name, kind: "pod_recycle" }, drained.length);
+    return drained;
   }
 
   /** Adds pods: the row first (Pending, with idle slots), fenced, then the runtime pod (Starting). */

@@ -11,6 +11,8 @@ export interface PodSnapshot {
   createdAt: Date;
   readyAt: Date | null;
   slots: SlotStateName[];
+  /** Tasks placed on the pod so far (for recycling by maxTasksPerPod). */
+  tasksStarted?: number;
 }
 
 export type ScalingSpec = Pick<
@@ -24,6 +26,7 @@ export type ScalingSpec = Pick<
   | "scaleDownCooldownSeconds"
   | "stabilizationWindowSeconds"
   | "maxStep"
+  | "scaleUpMaxStep"
   | "newPodGraceSeconds"
   | "autoscale"
 >;
@@ -36,6 +39,8 @@ export interface PoolSnapshot {
   lastScaleDownAt: Date | null;
   /** Since when utilisation has stayed below scaleDownAt (null: it is not below). */
   lowSince: Date | null;
+  /** A capacity window in effect forbids scale-down (pods above maxPods still go). */
+  blockScaleDown?: boolean;
 }
 
 export type ScalingKind = "none" | "scale_up" | "scale_down" | "scale_down_blocked" | "ensure_min";
@@ -67,6 +72,17 @@ export function utilization(pods: PodSnapshot[]): number {
   if (total === 0) return 0;
   const busy = ready.reduce((n, p) => n + p.slots.filter(isBusy).length, 0);
   return busy / total;
+}
+
+/**
+ * Running slots over the slots not pinned by a reservation, on Ready pods: how full the
+ * capacity that can take new work is. A plan waiting for approval holds its slot (and its pod)
+ * but is not load, so it neither adds headroom pods nor counts as work to scale for.
+ */
+export function runningUtilization(pods: PodSnapshot[]): number {
+  const slots = pods.filter((p) => p.phase === "Ready").flatMap((p) => p.slots);
+  const open = slots.filter((s) => s !== "reserved").length;
+  return open === 0 ? 0 : slots.filter((s) => s === "running").length / open;
 }
 
 export function countSlots(pods: PodSnapshot[]): { running: number; reserved: number; idle: number; total: number } {
@@ -112,13 +128,16 @@ function blockedReason(pods: PodSnapshot[], now: Date, grace: number): string {
 
 /**
  * Decides how many pods the pool should have and which to remove. Order of rules:
- * minPods, maxPods, cold start, pending demand / high utilisation (scale-up cooldown),
- * low utilisation held for the stabilisation window (scale-down cooldown).
+ * minPods, maxPods, pending demand (in one step, up to maxPods and scaleUpMaxStep), high
+ * running utilisation (scale-up cooldown), low running utilisation held for the stabilisation
+ * window (scale-down cooldown, at most maxStep pods). Draining pods count against maxPods but
+ * serve no new work, so a drained (recycled) pod is replaced when work or minPods needs it.
  */
 export function decideScaling(s: PoolSnapshot, now: Date): ScalingDecision {
   const { spec } = s;
   const live = livePods(s.pods);
   const current = live.length;
+  const serving = live.filter((p) => p.phase !== "Draining");
   const util = utilization(live);
   const decision = (kind: ScalingKind, create: number, remove: string[], reason: string): ScalingDecision => ({
     kind,
@@ -130,64 +149,71 @@ export function decideScaling(s: PoolSnapshot, now: Date): ScalingDecision {
     reason,
   });
 
-  if (current < spec.minPods) {
-    return decision("ensure_min", spec.minPods - current, [], `pool has ${current} pod(s), minPods is ${spec.minPods}`);
-  }
   if (current > spec.maxPods) {
     const excess = current - spec.maxPods;
     const remove = selectPodsToRemove(live, Math.min(excess, spec.maxStep), now, 0);
     if (remove.length === 0) return decision("scale_down_blocked", 0, [], `above maxPods (${spec.maxPods}) but ${blockedReason(live, now, 0)}`);
     return decision("scale_down", 0, remove, `pool has ${current} pod(s), maxPods is ${spec.maxPods}`);
   }
+  if (serving.length < spec.minPods) {
+    const create = Math.min(spec.minPods - serving.length, spec.maxPods - current);
+    if (create > 0) return decision("ensure_min", create, [], `pool has ${serving.length} serving pod(s), minPods is ${spec.minPods}`);
+  }
   if (!spec.autoscale) return decision("none", 0, [], "autoscale is off");
 
-  const room = Math.min(spec.maxStep, spec.maxPods - current);
-  const busy = live.reduce((n, p) => n + p.slots.filter(isBusy).length, 0);
-  const idleReady = live.filter((p) => p.phase === "Ready").reduce((n, p) => n + p.slots.filter((x) => !isBusy(x)).length, 0);
-  const coming = live.filter((p) => p.phase === "Pending" || p.phase === "Starting").length * spec.slotsPerPod;
-  const unmet = s.pendingTasks - idleReady - coming;
+  const upRoom = Math.min(spec.scaleUpMaxStep ?? Number.POSITIVE_INFINITY, spec.maxPods - current);
+  const slotsOf = (state: SlotStateName) => serving.reduce((n, p) => n + p.slots.filter((x) => x === state).length, 0);
+  const running = slotsOf("running");
+  const reserved = slotsOf("reserved");
 
-  if (current === 0 && s.pendingTasks > 0) {
-    if (room <= 0) return decision("none", 0, [], `${s.pendingTasks} task(s) pending but maxPods is ${spec.maxPods}`);
-    const create = Math.min(room, Math.ceil(s.pendingTasks / spec.slotsPerPod));
-    return decision("scale_up", create, [], `cold start: ${s.pendingTasks} task(s) pending and no pod`);
+  // Pending demand: enough serving pods for every busy slot and every waiting task, at once.
+  // Pods still starting are serving pods, so a burst does not add pods twice.
+  if (s.pendingTasks > 0) {
+    const needed = Math.ceil((running + reserved + s.pendingTasks) / spec.slotsPerPod);
+    const short = needed - serving.length;
+    if (short > 0) {
+      if (upRoom <= 0) return decision("none", 0, [], `${s.pendingTasks} task(s) pending but the pool is at maxPods (${spec.maxPods})`);
+      const create = Math.min(upRoom, short);
+      const why = current === 0 ? `cold start: ${s.pendingTasks} task(s) pending and no pod` : `${s.pendingTasks} pending task(s) need ${needed} serving pod(s), ${serving.length} serve`;
+      return decision("scale_up", create, [], why);
+    }
   }
 
-  const cooledUp = elapsed(now, s.lastScaleUpAt, spec.scaleUpCooldownSeconds);
-  if (unmet > 0 && room > 0) {
-    if (!cooledUp) return decision("none", 0, [], `${unmet} task(s) wait for a slot; scale-up cooldown`);
-    const create = Math.min(room, Math.ceil(unmet / spec.slotsPerPod));
-    return decision("scale_up", create, [], `${unmet} pending task(s) have no free slot`);
-  }
-  // Pods still starting count as capacity, so one burst does not add pods twice.
-  const projected = busy / Math.max(1, (live.filter((p) => p.phase !== "Draining").length) * spec.slotsPerPod);
-  if (util > spec.scaleUpAt && projected > spec.scaleUpAt && room > 0) {
-    if (!cooledUp) return decision("none", 0, [], `utilisation ${pct(util)} above ${pct(spec.scaleUpAt)}; scale-up cooldown`);
-    const wanted = Math.ceil(busy / (spec.slotsPerPod * spec.scaleUpAt)) - current;
-    const create = Math.min(room, Math.max(1, wanted));
-    return decision("scale_up", create, [], `utilisation ${pct(util)} above ${pct(spec.scaleUpAt)}`);
+  // Headroom for running work: reserved slots are not load (see runningUtilization).
+  const runUtil = runningUtilization(live);
+  const open = serving.reduce((n, p) => n + p.slots.length, 0) - reserved;
+  const projected = open > 0 ? running / open : 0;
+  if (runUtil > spec.scaleUpAt && projected > spec.scaleUpAt && upRoom > 0) {
+    if (!elapsed(now, s.lastScaleUpAt, spec.scaleUpCooldownSeconds)) {
+      return decision("none", 0, [], `running utilisation ${pct(runUtil)} above ${pct(spec.scaleUpAt)}; scale-up cooldown`);
+    }
+    const wanted = Math.ceil(reserved / spec.slotsPerPod + running / (spec.slotsPerPod * spec.scaleUpAt)) - serving.length;
+    const create = Math.min(upRoom, Math.max(1, wanted));
+    return decision("scale_up", create, [], `running utilisation ${pct(runUtil)} above ${pct(spec.scaleUpAt)}`);
   }
 
-  if (util < spec.scaleDownAt && s.pendingTasks === 0 && current > spec.minPods) {
+  if (runUtil < spec.scaleDownAt && s.pendingTasks === 0 && current > spec.minPods) {
+    if (s.blockScaleDown) return decision("none", 0, [], "a capacity window blocks scale-down");
     const stable = s.lowSince !== null && elapsed(now, s.lowSince, spec.stabilizationWindowSeconds);
-    if (!stable) return decision("none", 0, [], `utilisation ${pct(util)} below ${pct(spec.scaleDownAt)}; stabilising`);
+    if (!stable) return decision("none", 0, [], `running utilisation ${pct(runUtil)} below ${pct(spec.scaleDownAt)}; stabilising`);
     if (!elapsed(now, s.lastScaleDownAt, spec.scaleDownCooldownSeconds)) return decision("none", 0, [], "scale-down cooldown");
     if (!elapsed(now, s.lastScaleUpAt, spec.stabilizationWindowSeconds)) return decision("none", 0, [], "recent scale-up; stabilising");
-    const needed = Math.max(spec.minPods, busy > 0 ? Math.ceil(busy / (spec.slotsPerPod * spec.scaleUpAt)) : 0);
+    const busyPods = running + reserved > 0 ? Math.ceil(reserved / spec.slotsPerPod + running / (spec.slotsPerPod * spec.scaleUpAt)) : 0;
+    const needed = Math.max(spec.minPods, busyPods);
     const excess = Math.min(spec.maxStep, current - needed);
     if (excess <= 0) return decision("none", 0, [], "busy slots need every pod");
     const remove = selectPodsToRemove(live, excess, now, spec.newPodGraceSeconds);
     if (remove.length === 0) {
-      return decision("scale_down_blocked", 0, [], `utilisation ${pct(util)} below ${pct(spec.scaleDownAt)} but ${blockedReason(live, now, spec.newPodGraceSeconds)}`);
+      return decision("scale_down_blocked", 0, [], `running utilisation ${pct(runUtil)} below ${pct(spec.scaleDownAt)} but ${blockedReason(live, now, spec.newPodGraceSeconds)}`);
     }
-    return decision("scale_down", 0, remove, `utilisation ${pct(util)} below ${pct(spec.scaleDownAt)}`);
+    return decision("scale_down", 0, remove, `running utilisation ${pct(runUtil)} below ${pct(spec.scaleDownAt)}`);
   }
-  return decision("none", 0, [], `utilisation ${pct(util)} within ${pct(spec.scaleDownAt)}-${pct(spec.scaleUpAt)}`);
+  return decision("none", 0, [], `running utilisation ${pct(runUtil)} within ${pct(spec.scaleDownAt)}-${pct(spec.scaleUpAt)}`);
 }
 
-/** The next value of `lowSince`: when utilisation first went below scaleDownAt, else null. */
+/** The next value of `lowSince`: when running utilisation first went below scaleDownAt, else null. */
 export function nextLowSince(s: PoolSnapshot, now: Date): Date | null {
-  const util = utilization(livePods(s.pods));
+  const util = runningUtilization(livePods(s.pods));
   if (util < s.spec.scaleDownAt && s.pendingTasks === 0) return s.lowSince ?? now;
   return null;
 }

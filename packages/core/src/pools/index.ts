@@ -6,6 +6,7 @@ export {
   selectPodsToRemove,
   planManualScale,
   utilization,
+  runningUtilization,
   countSlots,
   livePods,
   isRemovable,
@@ -19,9 +20,21 @@ export {
   type ScalingSpec,
 } from "./decide.js";
 export { PoolNotFoundError, PoolExistsError, PoolBusyError, PodBusyError, PodPhaseError } from "./errors.js";
-export { countPools, getPool, findPoolSummary, scalingEventsOfPools, slotsOfPod, slotsOfPods, listPods, podsOfPools, podsByName, poolsById, listPools, poolSummary, summarizePools, listScalingEvents, specOf, type PoolCondition, type PoolSummary, type PodWithSlots } from "./queries.js";
+export { activeCapacityWindowOf, countPools, getPool, findPoolSummary, scalingEventsOfPools, slotsOfPod, slotsOfPods, listPods, podsOfPools, podsByName, poolsById, listPools, poolSummary, summarizePools, listScalingEvents, specOf, type PoolCondition, type PoolSummary, type PodWithSlots } from "./queries.js";
 export { validatePoolSpec, withDefaults, mergeSpec, PoolSpecError, POOL_DEFAULTS, RUNTIMES, type PoolSpec, type PoolSpecInput } from "./spec.js";
 export { poolMetrics } from "./metrics.js";
 export { slotStates, poolStates } from "./live.js";
 export { admitPoolSpec, describeOverride, DEFAULT_ADMISSION, PodPolicyError, PodPolicyOverrideError, type PoolActor, type PoolAdmissionConfig } from "./admission.js";
 export { podPolicyViolations, SAFE_CAPABILITIES, type PodPolicy, type PodPolicyViolation } from "./pod-policy.js";
+export { selectPodsToRecycle, recycleReason, type RecycleSpec } from "./recycle.js";
+export {
+  activeCapacityWindows,
+  checkCapacityWindows,
+  describeWindow,
+  limitsAt,
+  DEFAULT_PREWARM_SECONDS,
+  MAX_CAPACITY_WINDOWS,
+  type ActiveCapacityWindow,
+  type CapacityWindow,
+  type CapacityWindowInput,
+} from "./windows.js";

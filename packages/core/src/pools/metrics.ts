@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, metric, registry } from "../metrics/index.js";
 import { slotMetrics } from "../slots/metrics.js";
-import { countSlots, type PodSnapshot } from "./decide.js";
+import { countSlots, runningUtilization, type PodSnapshot } from "./decide.js";
 
 export const poolMetrics = {
   scalings: metric(
@@ -23,7 +23,7 @@ export const poolMetrics = {
   ),
   triggeredPasses: metric(
     "berth_pool_triggered_passes_total",
-    () => new Counter({ name: "berth_pool_triggered_passes_total", help: "Passes run for a pool because its watch saw its pods change", labelNames: ["pool"], registers: [registry] }),
+    () => new Counter({ name: "berth_pool_triggered_passes_total", help: "Passes run for a pool at once: its watch saw its pods change, or work found no free slot", labelNames: ["pool"], registers: [registry] }),
   ),
   runtimeErrors: metric(
     "berth_runtime_errors_total",
@@ -32,6 +32,16 @@ export const poolMetrics = {
   utilization: metric(
     "berth_pool_utilization",
     () => new Gauge({ name: "berth_pool_utilization", help: "(running + reserved) / slots on Ready pods", labelNames: ["pool"], registers: [registry] }),
+  ),
+  runningUtilization: metric(
+    "berth_pool_running_utilization",
+    () =>
+      new Gauge({
+        name: "berth_pool_running_utilization",
+        help: "Running slots / slots not held by a reservation, on Ready pods: what the autoscaler scales on",
+        labelNames: ["pool"],
+        registers: [registry],
+      }),
   ),
   reconcileSeconds: metric(
     "berth_reconcile_pool_seconds",
@@ -48,4 +58,5 @@ export function recordPoolGauges(pool: string, pods: PodSnapshot[], utilization:
   slotMetrics.slots.set({ pool, state: "running" }, slots.running);
   slotMetrics.slots.set({ pool, state: "reserved" }, slots.reserved);
   poolMetrics.utilization.set({ pool }, utilization);
+  poolMetrics.runningUtilization.set({ pool }, runningUtilization(pods));
 }

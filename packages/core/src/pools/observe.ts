@@ -5,7 +5,7 @@ import type { Pod, Pool } from "../db/index.js";
 import type { RuntimePod } from "../runtime/types.js";
 import type { Phase, PodSnapshot, SlotStateName } from "./decide.js";
 
-export type PodRow = Pick<Pod, "id" | "name" | "phase" | "createdAt" | "readyAt" | "lastHeartbeatAt" | "phaseChangedAt" | "runtimeScope"> & {
+export type PodRow = Pick<Pod, "id" | "name" | "phase" | "createdAt" | "readyAt" | "lastHeartbeatAt" | "phaseChangedAt" | "runtimeScope" | "tasksStarted"> & {
   slots: { state: SlotStateName }[];
 };
 
@@ -51,7 +51,7 @@ const ended = (p: RuntimePod) => p.phase === "Failed" || p.phase === "Succeeded"
 const ago = (now: Date, then: Date | null, seconds: number) => then !== null && now.getTime() - then.getTime() > seconds * 1000;
 
 export function toPodSnapshots(rows: PodRow[]): PodSnapshot[] {
-  return rows.map((p) => ({ name: p.name, phase: p.phase, createdAt: p.createdAt, readyAt: p.readyAt, slots: p.slots.map((s) => s.state) }));
+  return rows.map((p) => ({ name: p.name, phase: p.phase, createdAt: p.createdAt, readyAt: p.readyAt, tasksStarted: p.tasksStarted, slots: p.slots.map((s) => s.state) }));
 }
 
 /**

@@ -3,6 +3,7 @@ import type { Pool, Pod, ScalingEvent, Slot, Task } from "../db/index.js";
 import { countSlots, livePods, utilization, type PodSnapshot } from "./decide.js";
 import { PoolNotFoundError } from "./errors.js";
 import type { PoolSpec } from "./spec.js";
+import { activeCapacityWindows, type ActiveCapacityWindow, type CapacityWindow } from "./windows.js";
 
 export interface PoolCondition {
   type: "Available" | "Progressing" | "Degraded";
@@ -48,6 +49,10 @@ export function specOf(pool: Pool): PoolSpec {
     scaleDownCooldownSeconds: pool.scaleDownCooldownSeconds,
     stabilizationWindowSeconds: pool.stabilizationWindowSeconds,
     maxStep: pool.maxStep,
+    scaleUpMaxStep: pool.scaleUpMaxStep,
+    maxTasksPerPod: pool.maxTasksPerPod,
+    maxPodAgeSeconds: pool.maxPodAgeSeconds,
+    capacityWindows: (pool.capacityWindows as unknown as CapacityWindow[] | null) ?? [],
     newPodGraceSeconds: pool.newPodGraceSeconds,
     reservationTtlSeconds: pool.reservationTtlSeconds,
     autoscale: pool.autoscale,
@@ -190,4 +195,9 @@ export async function slotsOfPods(ctx: CoreContext, podIds: readonly string[]): 
 /** One pod's slots with their tasks, by index. */
 export async function slotsOfPod(ctx: CoreContext, podId: string): Promise<(Slot & { task: Task | null })[]> {
   return ctx.prisma.slot.findMany({ where: { podId }, orderBy: { index: "asc" }, include: { task: true } });
+}
+
+/** The first capacity window of the pool in effect now (prewarm lead included), or null. */
+export function activeCapacityWindowOf(ctx: CoreContext, pool: Pool): ActiveCapacityWindow | null {
+  return activeCapacityWindows(specOf(pool).capacityWindows, ctx.now())[0] ?? null;
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ValidationError } from "../errors.js";
+import { checkCapacityWindows, type CapacityWindow, type CapacityWindowInput } from "./windows.js";
 
 /** An invalid pool spec; `field` names the input field at fault. */
 export class PoolSpecError extends ValidationError {}
@@ -27,6 +28,14 @@ const fields = {
   scaleDownCooldownSeconds: z.number().int().min(0).max(86_400),
   stabilizationWindowSeconds: z.number().int().min(0).max(86_400),
   maxStep: z.number().int().min(1, "maxStep must be at least 1").max(100),
+  scaleUpMaxStep: z.number().int().min(1, "scaleUpMaxStep must be at least 1 (or null: no bound but maxPods)").max(1000, "scaleUpMaxStep must be at most 1000").nullable(),
+  maxTasksPerPod: z.number().int().min(1, "maxTasksPerPod must be at least 1 (or null: no limit)").max(1_000_000, "maxTasksPerPod must be at most 1000000").nullable(),
+  maxPodAgeSeconds: z
+    .number()
+    .int()
+    .min(60, "maxPodAgeSeconds must be at least 60 (or null: no limit)")
+    .max(365 * 86_400, "maxPodAgeSeconds must be at most one year")
+    .nullable(),
   newPodGraceSeconds: z.number().int().min(0).max(86_400),
   reservationTtlSeconds: z.number().int().min(1, "reservationTtlSeconds must be at least 1").max(30 * 86_400),
   autoscale: z.boolean(),
@@ -43,8 +52,10 @@ const fields = {
   podPolicyOverride: z.boolean(),
 };
 
-export type PoolSpec = { [K in keyof typeof fields]: z.output<(typeof fields)[K]> };
-export type PoolSpecInput = { name: string } & Partial<{ [K in keyof PoolSpec]: PoolSpec[K] | null | undefined }>;
+export type PoolSpec = { [K in keyof typeof fields]: z.output<(typeof fields)[K]> } & { capacityWindows: CapacityWindow[] };
+export type PoolSpecInput = { name: string } & Partial<{ [K in Exclude<keyof PoolSpec, "capacityWindows">]: PoolSpec[K] | null | undefined }> & {
+  capacityWindows?: CapacityWindowInput[] | null;
+};
 
 export const POOL_DEFAULTS: Omit<PoolSpec, "name"> = {
   runtime: "local",
@@ -60,6 +71,10 @@ export const POOL_DEFAULTS: Omit<PoolSpec, "name"> = {
   scaleDownCooldownSeconds: 120,
   stabilizationWindowSeconds: 60,
   maxStep: 2,
+  scaleUpMaxStep: null,
+  maxTasksPerPod: null,
+  maxPodAgeSeconds: null,
+  capacityWindows: [],
   newPodGraceSeconds: 60,
   reservationTtlSeconds: 86_400,
   autoscale: true,
@@ -93,11 +108,11 @@ export function validatePoolSpec(spec: PoolSpec, availableRuntimes: readonly str
   if (spec.scaleDownAt >= spec.scaleUpAt) {
     throw new PoolSpecError("scaleDownAt", `scaleDownAt (${spec.scaleDownAt}) must be below scaleUpAt (${spec.scaleUpAt})`);
   }
-  return spec;
+  return { ...spec, capacityWindows: checkCapacityWindows(spec.capacityWindows, spec) };
 }
 
-/** Fields where null is a value of its own (not "use the default"): no task deadline. */
-const NULL_MEANS_NONE = new Set(["taskTimeoutSeconds"]);
+/** Fields where null is a value of its own (not "use the default"): no task deadline, no bound, no limit. */
+const NULL_MEANS_NONE = new Set(["taskTimeoutSeconds", "scaleUpMaxStep", "maxTasksPerPod", "maxPodAgeSeconds"]);
 
 /** Fills defaults for a new pool, dropping nulls (except where null means "none"). */
 export function withDefaults(input: PoolSpecInput): PoolSpec {

@@ -91,7 +91,11 @@ export async function submitTask(ctx: CoreContext, input: SubmitTaskInput, limit
   // The task exists now: a failed placement must not tell the client it was not submitted (a
   // retry would submit it twice). It stays pending; the next release or reconcile places it.
   const placed = await placePending(ctx, pool, 10).catch(() => []);
-  return placed.some((p) => p.taskId === task.id) ? ((await ctx.prisma.task.findUnique({ where: { id: task.id } })) ?? task) : task;
+  if (placed.some((p) => p.taskId === task.id)) return (await ctx.prisma.task.findUnique({ where: { id: task.id } })) ?? task;
+  // No free slot: the pool's controller (on whichever replica) runs its pass now rather than at
+  // its next timer, so that pods for this work start within one pass of the submit.
+  await ctx.events.publish("poolDemand", { poolId: pool.id, at: ctx.now().toISOString() }).catch(() => {});
+  return task;
 }
 
 export async function getTask(ctx: CoreContext, id: string): Promise<Task> {

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decideScaling, isRemovable, livePods, planManualScale, selectPodsToRemove, utilization, type Phase, type PodSnapshot, type PoolSnapshot, type ScalingSpec, type SlotStateName } from "../../src/pools/index.js";
+import { decideScaling, isRemovable, livePods, planManualScale, runningUtilization, selectPodsToRemove, utilization, type Phase, type PodSnapshot, type PoolSnapshot, type ScalingSpec, type SlotStateName } from "../../src/pools/index.js";
 
 const now = new Date("2026-03-01T12:00:00Z");
 const ago = (s: number) => new Date(now.getTime() - s * 1000);
@@ -14,6 +14,7 @@ const spec: ScalingSpec = {
   scaleDownCooldownSeconds: 120,
   stabilizationWindowSeconds: 60,
   maxStep: 2,
+  scaleUpMaxStep: null,
   newPodGraceSeconds: 60,
   autoscale: true,
 };
@@ -69,12 +70,13 @@ describe("scaling decisions", () => {
     expect(decideScaling(s, now)).toMatchObject({ kind: "scale_up", create: 2 });
   });
 
-  it("scales up above scaleUpAt, at most maxStep, never above maxPods", () => {
+  it("scales up above scaleUpAt, at most scaleUpMaxStep when set, never above maxPods", () => {
     const busy = [pod("a", [R, R, R]), pod("b", [R, R, V])];
-    // 6 busy slots need ceil(6 / (3 × 0.8)) = 3 pods to sit at or below 80 %.
+    // 5 running slots need 5 / (3 × 0.8) pods and the reserved one a third of a pod: 3 pods.
     expect(decideScaling(snap(busy), now)).toMatchObject({ kind: "scale_up", create: 1 });
     const burst = { ...snap(busy), spec: { ...spec, scaleUpAt: 0.4, scaleDownAt: 0.1 } };
-    expect(decideScaling(burst, now)).toMatchObject({ kind: "scale_up", create: 2 });
+    expect(decideScaling(burst, now)).toMatchObject({ kind: "scale_up", create: 3 });
+    expect(decideScaling({ ...burst, spec: { ...burst.spec, scaleUpMaxStep: 2 } }, now)).toMatchObject({ kind: "scale_up", create: 2 });
     const four = [...busy, pod("c", [R, R, R]), pod("d", [R, R, R])];
     expect(decideScaling(snap(four), now)).toMatchObject({ kind: "scale_up", create: 1, toPods: 5 });
     const five = [...four, pod("e", [R, R, R])];
@@ -128,6 +130,71 @@ describe("scaling decisions", () => {
 
 const slotArb = fc.constantFrom<SlotStateName>("idle", "idle", "running", "reserved");
 const phaseArb = fc.constantFrom<Phase>("Pending", "Starting", "Ready", "Ready", "Ready", "Draining", "Terminating", "Lost");
+describe("burst scale-up", () => {
+  const empty = { ...spec, minPods: 0, maxPods: 10 };
+
+  it("a burst of 30 tasks on 3-slot pods reaches 10 pods in one decision, from zero", () => {
+    expect(decideScaling({ ...snap([], { pendingTasks: 30 }), spec: empty }, now)).toMatchObject({ kind: "scale_up", create: 10, toPods: 10 });
+  });
+
+  it("with pods up and busy, adds what the queue needs in one step, inside the scale-up cooldown too", () => {
+    const full = [pod("a", [R, R, R]), pod("b", [R, R, R])];
+    const d = decideScaling({ ...snap(full, { pendingTasks: 21, lastScaleUpAt: ago(1) }), spec: empty }, now);
+    expect(d).toMatchObject({ kind: "scale_up", create: 7, toPods: 9 });
+  });
+
+  it("is bounded by maxPods and by scaleUpMaxStep when set", () => {
+    expect(decideScaling({ ...snap([], { pendingTasks: 300 }), spec: empty }, now)).toMatchObject({ create: 10 });
+    expect(decideScaling({ ...snap([], { pendingTasks: 30 }), spec: { ...empty, scaleUpMaxStep: 4 } }, now)).toMatchObject({ create: 4 });
+  });
+
+  it("scale-down stays stepwise: at most maxStep pods per pass", () => {
+    const idle = Array.from({ length: 8 }, (_, i) => pod(`p${i}`, [I, I, I]));
+    expect(decideScaling({ ...snap(idle), spec: empty }, now).remove).toHaveLength(2);
+  });
+});
+
+describe("reserved slots, counted apart from running ones", () => {
+  const wide = { ...spec, minPods: 0, maxPods: 50 };
+  /** 100 plans waiting for approval, packed on 34 pods of 3 slots (the last pod has 2 idle slots). */
+  const approvals = () => Array.from({ length: 34 }, (_, i) => pod(`p${String(i).padStart(2, "0")}`, i < 33 ? [V, V, V] : [V, I, I]));
+
+  it("100 pending approvals on 3-slot pods hold 34 pods: reservations add no headroom pods and remove none", () => {
+    const pods = approvals();
+    for (const lowSince of [null, ago(3600)]) {
+      const d = decideScaling({ ...snap(pods, { lowSince }), spec: wide }, now);
+      expect(d.create).toBe(0);
+      expect(d.remove).toEqual([]);
+    }
+  });
+
+  it("new work beside them still gets pods, up to maxPods", () => {
+    const d = decideScaling({ ...snap(approvals(), { pendingTasks: 30 }), spec: wide }, now);
+    // 100 reserved + 30 waiting need ceil(130 / 3) = 44 pods.
+    expect(d).toMatchObject({ kind: "scale_up", create: 10, toPods: 44 });
+    expect(decideScaling({ ...snap(approvals(), { pendingTasks: 100 }), spec: wide }, now)).toMatchObject({ create: 16, toPods: 50 });
+  });
+
+  it("running utilisation leaves reserved slots out of both sides", () => {
+    expect(runningUtilization([pod("a", [R, V, I]), pod("b", [V, V, I])])).toBeCloseTo(1 / 3);
+    expect(runningUtilization([pod("a", [V, V, V])])).toBe(0);
+  });
+});
+
+describe("drained pods and capacity windows", () => {
+  it("a draining (recycled) pod counts against maxPods but not as serving: minPods brings a replacement", () => {
+    const pods = [pod("old", [R, I, I], "Draining"), pod("b", [I, I, I])];
+    expect(decideScaling({ ...snap(pods), spec: { ...spec, minPods: 2, maxPods: 3 } }, now)).toMatchObject({ kind: "ensure_min", create: 1 });
+    expect(decideScaling({ ...snap(pods), spec: { ...spec, minPods: 2, maxPods: 2 } }, now).create).toBe(0);
+  });
+
+  it("blockScaleDown keeps idle pods through low utilisation", () => {
+    const pods = [pod("a", [I, I, I]), pod("b", [I, I, I]), pod("c", [I, I, I])];
+    expect(decideScaling(snap(pods), now).kind).toBe("scale_down");
+    expect(decideScaling(snap(pods, { blockScaleDown: true }), now)).toMatchObject({ kind: "none", reason: "a capacity window blocks scale-down" });
+  });
+});
+
 const specArb = fc
   .record({
     slotsPerPod: fc.integer({ min: 1, max: 8 }),
@@ -139,6 +206,7 @@ const specArb = fc
     downCool: fc.integer({ min: 0, max: 300 }),
     window: fc.integer({ min: 0, max: 300 }),
     maxStep: fc.integer({ min: 1, max: 4 }),
+    upStep: fc.option(fc.integer({ min: 1, max: 4 })),
     grace: fc.integer({ min: 0, max: 300 }),
     autoscale: fc.boolean(),
   })
@@ -153,6 +221,7 @@ const specArb = fc
       scaleDownCooldownSeconds: r.downCool,
       stabilizationWindowSeconds: r.window,
       maxStep: r.maxStep,
+      scaleUpMaxStep: r.upStep,
       newPodGraceSeconds: r.grace,
       autoscale: r.autoscale,
     }),
@@ -209,36 +278,52 @@ describe("scaling decisions, for any pool, slot states and clock (property-based
     );
   });
 
-  it("moves toward [minPods, maxPods], at most maxStep per pass beyond minPods, and never both adds and removes", () => {
+  it("moves toward [minPods, maxPods], up at most scaleUpMaxStep and down at most maxStep per pass, never both adds and removes", () => {
     fc.assert(
       fc.property(snapshotArb, (r) => {
         const s = build(r);
         const d = decideScaling(s, now);
-        const current = livePods(s.pods).length;
+        const live = livePods(s.pods);
+        const current = live.length;
+        const serving = live.filter((p) => p.phase !== "Draining").length;
         expect(d.create === 0 || d.remove.length === 0).toBe(true);
         expect(d.toPods).toBe(current + d.create - d.remove.length);
-        if (d.kind === "ensure_min") expect(d.toPods).toBe(s.spec.minPods);
+        if (d.kind === "ensure_min") expect(d.create).toBe(Math.min(s.spec.minPods - serving, s.spec.maxPods - current));
         else {
-          expect(d.create).toBeLessThanOrEqual(s.spec.maxStep);
+          expect(d.create).toBeLessThanOrEqual(s.spec.scaleUpMaxStep ?? Number.POSITIVE_INFINITY);
           expect(d.remove.length).toBeLessThanOrEqual(s.spec.maxStep);
         }
-        if (d.create > 0) expect(d.toPods).toBeLessThanOrEqual(Math.max(s.spec.maxPods, s.spec.minPods));
+        if (d.create > 0) expect(d.toPods).toBeLessThanOrEqual(s.spec.maxPods);
         if (d.remove.length > 0) expect(d.toPods).toBeGreaterThanOrEqual(Math.min(current, s.spec.minPods));
       }),
       { numRuns: 3000 },
     );
   });
 
-  it("respects cooldowns: no autoscale-up inside the scale-up cooldown except cold start and minPods", () => {
+  it("respects cooldowns: inside the scale-up cooldown only pending work and minPods add pods", () => {
     fc.assert(
       fc.property(snapshotArb, (r) => {
         const s = build(r);
         const d = decideScaling(s, now);
         const current = livePods(s.pods).length;
         const inUpCooldown = s.lastScaleUpAt !== null && now.getTime() - s.lastScaleUpAt.getTime() < s.spec.scaleUpCooldownSeconds * 1000;
-        if (d.kind === "scale_up" && inUpCooldown) expect(current).toBe(0);
+        if (d.kind === "scale_up" && inUpCooldown) expect(s.pendingTasks).toBeGreaterThan(0);
         const inDownCooldown = s.lastScaleDownAt !== null && now.getTime() - s.lastScaleDownAt.getTime() < s.spec.scaleDownCooldownSeconds * 1000;
         if (d.kind === "scale_down" && inDownCooldown) expect(current).toBeGreaterThan(s.spec.maxPods);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("never adds more pods than the busy slots and the queue fill, beyond minPods", () => {
+    fc.assert(
+      fc.property(snapshotArb, (r) => {
+        const s = build(r);
+        const d = decideScaling(s, now);
+        if (d.kind !== "scale_up" || s.pendingTasks === 0) return;
+        const serving = livePods(s.pods).filter((p) => p.phase !== "Draining");
+        const busy = serving.flatMap((p) => p.slots).filter((x) => x !== "idle").length;
+        expect(serving.length + d.create).toBeLessThanOrEqual(Math.max(s.spec.minPods, Math.ceil((busy + s.pendingTasks) / s.spec.slotsPerPod)));
       }),
       { numRuns: 3000 },
     );

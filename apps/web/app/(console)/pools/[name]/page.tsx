@@ -5,7 +5,7 @@ import { Suspense } from "react";
 import { api, canOperate, getMe } from "@/lib/api";
 import { percent, seconds } from "@/lib/format";
 import { POOL } from "@/lib/queries";
-import type { PoolDetail } from "@/lib/types";
+import type { CapacityWindow, PoolDetail } from "@/lib/types";
 import { Conditions } from "@/components/conditions";
 import { TableSkeleton } from "@/components/skeleton";
 import { DeletePool } from "./delete-pool";
@@ -15,6 +15,13 @@ import { ScalingTimeline } from "./scaling-timeline";
 import { SubmitTaskForm } from "./submit-task-form";
 import type { SearchParams } from "@/lib/url-state";
 import { TaskBrowser } from "@/components/tasks/task-browser";
+
+/** What a capacity window does, in a few words. */
+function windowEffects(w: Pick<CapacityWindow, "minPods" | "maxPods" | "blockScaleDown">): string {
+  return [w.minPods !== null ? `keep ${w.minPods} pods` : null, w.maxPods !== null ? `up to ${w.maxPods} pods` : null, w.blockScaleDown ? "no scale-down" : null]
+    .filter(Boolean)
+    .join(", ");
+}
 
 interface Props {
   params: Promise<{ name: string }>;
@@ -52,6 +59,12 @@ export default async function PoolPage({ params, searchParams }: Props) {
           </span>
         </div>
         <Conditions conditions={pool.conditions} />
+        {pool.activeCapacityWindow && (
+          <p className="muted small" data-testid="active-capacity-window">
+            Capacity window {pool.activeCapacityWindow.index + 1} in effect until {new Date(pool.activeCapacityWindow.endsAt).toISOString().slice(0, 16).replace("T", " ")} UTC:{" "}
+            {windowEffects(pool.activeCapacityWindow.window)}
+          </p>
+        )}
       </header>
 
       <LivePool initial={pool} />
@@ -95,8 +108,28 @@ export default async function PoolPage({ params, searchParams }: Props) {
             <dd>
               {seconds(pool.scaleUpCooldownSeconds)} / {seconds(pool.scaleDownCooldownSeconds)}
             </dd>
-            <dt>Max step</dt>
-            <dd>{pool.maxStep} pods per cycle</dd>
+            <dt>Step (up / down)</dt>
+            <dd>
+              {pool.scaleUpMaxStep === null ? "what the queue needs" : `${pool.scaleUpMaxStep} pods`} / {pool.maxStep} pods per cycle
+            </dd>
+            <dt>Pod recycling</dt>
+            <dd data-testid="pod-recycling">
+              {pool.maxTasksPerPod === null && pool.maxPodAgeSeconds === null
+                ? "off"
+                : [pool.maxTasksPerPod !== null ? `after ${pool.maxTasksPerPod} task(s)` : null, pool.maxPodAgeSeconds !== null ? `after ${seconds(pool.maxPodAgeSeconds)}` : null]
+                    .filter(Boolean)
+                    .join(" or ")}
+            </dd>
+            <dt>Capacity windows</dt>
+            <dd data-testid="capacity-windows">
+              {pool.capacityWindows.length === 0
+                ? "none"
+                : pool.capacityWindows.map((w, i) => (
+                    <div key={i} className="small">
+                      <span className="mono">{w.cron}</span> {w.timeZone}, {seconds(w.durationSeconds)}: {windowEffects(w)}
+                    </div>
+                  ))}
+            </dd>
             <dt>New pod grace</dt>
             <dd>{seconds(pool.newPodGraceSeconds)}</dd>
             <dt>Reservation TTL</dt>
