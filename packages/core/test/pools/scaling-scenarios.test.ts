@@ -78,7 +78,8 @@ describe.each(backends)("scaling scenarios on %s", (backend) => {
       await kicked.createPool({ name: "burst", minPods: 0, maxPods: 10, slotsPerPod: 3 });
       await submitTask(h.ctx, { pool: "burst", type: "plan" });
       const deadline = Date.now() + 5000;
-      while ((await livePods()) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      // The pass creates the pod, then records its scaling event: wait for both.
+      while (((await livePods()) === 0 || (await events("scale_up")).length === 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       expect(await livePods()).toBe(1);
       expect((await events("scale_up"))[0]!.reason).toContain("cold start");
     } finally {
