@@ -5,6 +5,7 @@ import { agentScope } from "@berth/core/tokens";
 import { builder } from "../builder.js";
 import type { BerthContext } from "../context.js";
 import { PodRef } from "./pods.js";
+import { TaskDefinitionRef, taskDefinition } from "./task-types.js";
 import { TaskRef } from "./tasks.js";
 
 // Agents act for their own pods; admins may act as any agent (for debugging and scripts).
@@ -32,6 +33,12 @@ const Assignment = builder.objectRef<AssignmentItem>("Assignment").implement({
     task: t.field({ type: TaskRef, resolve: (a) => a.task }),
     slot: t.field({ type: AssignmentSlot, resolve: (a) => ({ index: a.slotIndex }) }),
     action: t.exposeString("action", { description: "run, apply or cancel." }),
+    definition: t.field({
+      type: TaskDefinitionRef,
+      nullable: true,
+      description: "What to run: the task's type as its pool declares it; null when the pool keeps the built-in types ({durationMs, fail}).",
+      resolve: (a, _args, ctx) => taskDefinition(a.task, ctx),
+    }),
   }),
 });
 
@@ -41,6 +48,7 @@ const ReportTaskInput = builder.inputType("ReportTaskInput", {
     status: t.string({ required: true, description: "running, apply_pending, succeeded or failed." }),
     output: t.field({ type: "JSON", description: "The plan (apply_pending), results, or {error} (failed)." }),
     pod: t.string({ description: "The reporting pod; when given, the task must be placed on it." }),
+    reason: t.string({ description: "With status failed: deadline_exceeded, plan_workdir_missing or command_failed, kept as the task's failureReason." }),
   }),
 });
 
@@ -114,6 +122,7 @@ builder.mutationFields((t) => ({
         status: input.status,
         output: input.output ?? undefined,
         pod: input.pod ?? null,
+        reason: input.reason ?? null,
         scopePoolId: scopeOf(ctx).poolId,
       }),
   }),

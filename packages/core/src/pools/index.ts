@@ -25,3 +25,15 @@ export { poolMetrics } from "./metrics.js";
 export { slotStates, poolStates } from "./live.js";
 export { admitPoolSpec, describeOverride, DEFAULT_ADMISSION, PodPolicyError, PodPolicyOverrideError, type PoolActor, type PoolAdmissionConfig } from "./admission.js";
 export { podPolicyViolations, SAFE_CAPABILITIES, type PodPolicy, type PodPolicyViolation } from "./pod-policy.js";
+export {
+  admitTaskTypes,
+  checkTaskType,
+  parseTaskTypes,
+  resolveTaskType,
+  LocalCommandsForbiddenError,
+  TaskTypeSpecError,
+  UnknownTaskTypeError,
+  BUILTIN_TASK_TYPES,
+  MAX_TASK_TYPES,
+  type TaskTypeSpec,
+} from "./task-types.js";

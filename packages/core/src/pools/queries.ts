@@ -3,6 +3,7 @@ import type { Pool, Pod, ScalingEvent, Slot, Task } from "../db/index.js";
 import { countSlots, livePods, utilization, type PodSnapshot } from "./decide.js";
 import { PoolNotFoundError } from "./errors.js";
 import type { PoolSpec } from "./spec.js";
+import type { TaskTypeSpec } from "./task-types.js";
 
 export interface PoolCondition {
   type: "Available" | "Progressing" | "Degraded";
@@ -57,6 +58,7 @@ export function specOf(pool: Pool): PoolSpec {
     timeoutPolicy: pool.timeoutPolicy as PoolSpec["timeoutPolicy"],
     stopGraceSeconds: pool.stopGraceSeconds,
     podPolicyOverride: pool.podPolicyOverride,
+    taskTypes: (pool.taskTypes as TaskTypeSpec[] | null) ?? null,
   };
 }
 

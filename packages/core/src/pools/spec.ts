@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ValidationError } from "../errors.js";
+import { parseTaskTypes, type TaskTypeSpec } from "./task-types.js";
 
 /** An invalid pool spec; `field` names the input field at fault. */
 export class PoolSpecError extends ValidationError {}
@@ -43,7 +44,10 @@ const fields = {
   podPolicyOverride: z.boolean(),
 };
 
-export type PoolSpec = { [K in keyof typeof fields]: z.output<(typeof fields)[K]> };
+export type PoolSpec = { [K in keyof typeof fields]: z.output<(typeof fields)[K]> } & {
+  /** Declared task types (validated by parseTaskTypes); null: the built-in ones. */
+  taskTypes: TaskTypeSpec[] | null;
+};
 export type PoolSpecInput = { name: string } & Partial<{ [K in keyof PoolSpec]: PoolSpec[K] | null | undefined }>;
 
 export const POOL_DEFAULTS: Omit<PoolSpec, "name"> = {
@@ -69,6 +73,7 @@ export const POOL_DEFAULTS: Omit<PoolSpec, "name"> = {
   timeoutPolicy: "fail",
   stopGraceSeconds: 30,
   podPolicyOverride: false,
+  taskTypes: null,
 };
 
 /**
@@ -80,6 +85,7 @@ export function validatePoolSpec(spec: PoolSpec, availableRuntimes: readonly str
     const result = (schema as z.ZodType).safeParse(spec[key as keyof PoolSpec]);
     if (!result.success) throw new PoolSpecError(key, result.error.issues[0]?.message ?? `${key} is invalid`);
   }
+  spec = { ...spec, taskTypes: parseTaskTypes(spec.taskTypes) };
   if (!(RUNTIMES as readonly string[]).includes(spec.runtime)) {
     throw new PoolSpecError("runtime", `unknown runtime ${JSON.stringify(spec.runtime)}: expected one of ${RUNTIMES.join(", ")}`);
   }
@@ -96,8 +102,8 @@ export function validatePoolSpec(spec: PoolSpec, availableRuntimes: readonly str
   return spec;
 }
 
-/** Fields where null is a value of its own (not "use the default"): no task deadline. */
-const NULL_MEANS_NONE = new Set(["taskTimeoutSeconds"]);
+/** Fields where null is a value of its own (not "use the default"): no task deadline, no declared task types. */
+const NULL_MEANS_NONE = new Set(["taskTimeoutSeconds", "taskTypes"]);
 
 /** Fills defaults for a new pool, dropping nulls (except where null means "none"). */
 export function withDefaults(input: PoolSpecInput): PoolSpec {
