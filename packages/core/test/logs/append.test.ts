@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ValidationError } from "../../src/errors.js";
-import { appendTaskLog, archiveEndedLogs, readTaskLog, taskLogKey, TaskLogChunkTooLargeError, TaskLogClosedError, TaskLogGapError } from "../../src/logs/index.js";
+import { appendTaskLog, archiveEndedLogs, readTaskLog, removeOrphanLogs, taskLogKey, TaskLogChunkTooLargeError, TaskLogClosedError, TaskLogGapError } from "../../src/logs/index.js";
 import { createLocalStorage } from "../../src/storage/local.js";
 import type { StorageService } from "../../src/storage/index.js";
 import { reportTask, submitTask, TaskNotInScopeError, TaskNotOnPodError } from "../../src/tasks/index.js";
@@ -149,5 +149,23 @@ describe.each(backends)("task logs: appending on %s", (backend) => {
     expect((await storage.get(taskLogKey(task.id))).toString()).toBe("plan: 3 to add\n");
     expect(await stored(task.id)).toMatchObject({ log: { size: 15n, storedAt: expect.any(Date) }, chunks: [] });
     expect(await readTaskLog(h.ctx, storage, task.id, 6)).toEqual({ data: "3 to add\n", nextOffset: 15, complete: true, truncated: false });
+  });
+
+  it("a stored log goes with its task: deleting the pool's history removes it, other logs stay", async () => {
+    const { task, pod } = await runningTask("web");
+    const { pods: batchPods } = await seedPool(h.ctx, "batch", 1, 1);
+    const kept = await submitTask(h.ctx, { pool: "batch", type: "plan" });
+    for (const [t, p] of [[task, pod], [kept, batchPods[0]!]] as const) {
+      await appendTaskLog(h.ctx, { taskId: t.id, pod: p, offset: 0, data: "bye\n" });
+      await reportTask(h.ctx, { taskId: t.id, pod: p, status: "succeeded" });
+    }
+    expect(await archiveEndedLogs(h.ctx, storage)).toBe(2);
+    await h.ctx.prisma.pool.delete({ where: { name: "web" } });
+    expect(await h.ctx.prisma.taskLog.count()).toBe(1);
+    // Earlier tests of this file left logs of tasks that are gone, too: they go as well.
+    expect((await removeOrphanLogs(h.ctx, storage)).removed).toBeGreaterThanOrEqual(1);
+    expect(await storage.exists(taskLogKey(task.id))).toBe(false);
+    expect(await storage.exists(taskLogKey(kept.id))).toBe(true);
+    await storage.delete(taskLogKey(kept.id));
   });
 });
