@@ -9,6 +9,7 @@ import { builtinCronJobs, createCronScheduler, type CronScheduler } from "@berth
 import type { EventBus } from "@berth/core/events";
 import { createMemoryLockService, createRedisLockService, type LockService } from "@berth/core/locks";
 import { PoolController, checkReconcilePass } from "@berth/core/pools";
+import { createTaskLogs, taskLogsJob, type TaskLogs } from "@berth/core/logs";
 import { createRuntime, guardBusyPodDeletion, type PodRuntime } from "@berth/core/runtime";
 import { pruneScheduleRuns, scheduleDispatchJob } from "@berth/core/schedules";
 import { createStorage, type StorageService } from "@berth/core/storage";
@@ -24,6 +25,7 @@ export interface DomainServices {
   locks: LockService;
   cron: CronScheduler;
   storage: StorageService;
+  logs: TaskLogs;
 }
 
 export interface DomainOptions {
@@ -123,6 +125,7 @@ export async function openDomain(
   base.onClose(() => pools.close());
 
   const storage = createStorage(config.storage, { publicBaseUrl: config.api.url });
+  const logs = createTaskLogs(core, storage, { maxBytes: config.taskLogMaxBytes });
 
   const cron = createCronScheduler({
     prisma,
@@ -142,13 +145,14 @@ export async function openDomain(
     await cron.register(job);
   }
   await cron.register(scheduleDispatchJob(core));
+  await cron.register(taskLogsJob(logs, config.reconcileSchedule));
   let stopped: Promise<void> | undefined;
   const stopBackground = () => (stopped ??= cron.stop());
   if (options.background) {
     await cron.start();
     base.onClose(stopBackground);
   }
-  return { core, pools, runtime, locks, cron, storage, stopBackground };
+  return { core, pools, runtime, locks, cron, storage, logs, stopBackground };
 }
 
 /**

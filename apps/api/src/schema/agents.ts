@@ -1,6 +1,6 @@
 import { currentAssignments, heartbeat, registerAgent, syncAgent, type AgentSync, type ReservedWork } from "@berth/core/agents";
 import type { Pod, Task } from "@berth/core/db";
-import { getTask, reportTask } from "@berth/core/tasks";
+import { getTask, isTerminal, reportTask } from "@berth/core/tasks";
 import { agentScope } from "@berth/core/tokens";
 import { builder } from "../builder.js";
 import type { BerthContext } from "../context.js";
@@ -116,15 +116,19 @@ builder.mutationFields((t) => ({
     skipTypeScopes: true,
     authScopes: agentScopes,
     args: { input: t.arg({ type: ReportTaskInput, required: true }) },
-    resolve: (_r, { input }, ctx) =>
-      reportTask(ctx.services.core, {
+    resolve: async (_r, { input }, ctx) => {
+      const task = await reportTask(ctx.services.core, {
         taskId: String(input.taskId),
         status: input.status,
         output: input.output ?? undefined,
         pod: input.pod ?? null,
         reason: input.reason ?? null,
         scopePoolId: scopeOf(ctx).poolId,
-      }),
+      });
+      // The log moves to storage now rather than at the next background pass (which retries a failure).
+      if (isTerminal(task.status)) void ctx.services.logs.archive(task.id).catch(() => {});
+      return task;
+    },
   }),
 }));
 

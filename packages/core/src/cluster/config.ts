@@ -68,6 +68,7 @@ const variables = {
   RECONCILE_SCHEDULE: [z.string().min(1), "a cron expression with seconds, e.g. */5 * * * * *", "*/5 * * * * *"],
   CRON_HISTORY_KEEP: [positive, "a positive integer", "200"],
   SCHEDULE_HISTORY_KEEP: [positive, "a positive integer", "1000"],
+  TASK_LOG_MAX_BYTES: [z.coerce.number().int().min(1024).max(1024 ** 3), "a number of bytes from 1024 to 1073741824", String(16 * 1024 * 1024)],
   CLUSTER_MODE: [z.enum(["true", "false"]), "true or false", undefined],
   REPLICAS: [positive, "a positive integer", undefined],
   REPLICA_ID: [z.string().min(1), "a replica name", undefined],
@@ -161,6 +162,8 @@ export interface BerthConfig {
   cronHistoryKeep: number;
   /** Finished runs kept per schedule. */
   scheduleHistoryKeep: number;
+  /** A task's log past this many bytes keeps its head and tail (half each) and a truncation marker. */
+  taskLogMaxBytes: number;
   logLevel: "debug" | "info" | "warn" | "error";
 }
 
@@ -248,6 +251,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     reconcileSchedule: v.RECONCILE_SCHEDULE,
     cronHistoryKeep: v.CRON_HISTORY_KEEP,
     scheduleHistoryKeep: v.SCHEDULE_HISTORY_KEEP,
+    taskLogMaxBytes: v.TASK_LOG_MAX_BYTES,
     logLevel: v.LOG_LEVEL,
   };
 }
