@@ -204,7 +204,7 @@ export function startAgent(options: AgentOptions & { logSink?: LogSink }): Agent
       // The plan ran elsewhere (or this pod's disk was lost): applying without it would apply something else.
       say(`task ${task.id}: ${WORKDIR_MISSING}`);
       entry.state = "reporting";
-      await shipLine(task.id, 0, `[berth] ${WORKDIR_MISSING} (${options.pod}, slot ${slot.index}): the apply does not run\n`);
+      await shipLine(task.id, `[berth] ${WORKDIR_MISSING} (${options.pod}, slot ${slot.index}): the apply does not run\n`);
       await report(task.id, { status: "failed", reason: "plan_workdir_missing", output: { error: `${WORKDIR_MISSING} (${options.pod})` } });
       entry.state = "done";
       return;
@@ -271,9 +271,10 @@ export function startAgent(options: AgentOptions & { logSink?: LogSink }): Agent
     workdirs.remove(slot.index, task.id);
   }
 
-  /** One line of the agent's own in the task's log. */
-  async function shipLine(taskId: string, offset: number, line: string) {
-    const shipper = new LogShipper({ sink, taskId, pod: options.pod, offset });
+  /** One line of the agent's own at the end of the task's log (its size learnt with an empty chunk). */
+  async function shipLine(taskId: string, line: string) {
+    const size = await sink.append({ taskId, pod: options.pod, offset: 0, data: "" }).catch(() => ({ nextOffset: 0 }));
+    const shipper = new LogShipper({ sink, taskId, pod: options.pod, offset: "nextOffset" in size ? size.nextOffset : 0 });
     shipper.write(line);
     await shipper.close(3000);
   }

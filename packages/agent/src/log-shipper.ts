@@ -5,9 +5,10 @@ export interface LogSink {
   /**
    * Appends `data` at byte `offset` (UTF-8) of the task's log; the same chunk sent twice is kept
    * once. Resolves with the log's length after it (`nextOffset`). Rejects on transport trouble
-   * (retried); resolves `{ refused }` when the API will not take it (not retried).
+   * (retried); resolves `{ gap }` with the log's size when the chunk starts past its end (it is
+   * sent again from there), `{ refused }` when the API will not take it (not retried).
    */
-  append(input: { taskId: string; pod: string; offset: number; data: string }, signal?: AbortSignal): Promise<{ nextOffset: number } | { refused: string }>;
+  append(input: { taskId: string; pod: string; offset: number; data: string }, signal?: AbortSignal): Promise<{ nextOffset: number } | { gap: number } | { refused: string }>;
 }
 
 export interface LogShipperOptions {
@@ -135,7 +136,13 @@ export class LogShipper {
       const offset = this.offsetNow;
       try {
         const answer = await this.options.sink.append({ taskId: this.options.taskId, pod: this.options.pod, offset, data }, this.stopped.signal);
-        if ("refused" in answer) this.options.onProblem?.(`log chunk at ${offset} refused: ${answer.refused}`);
+        if ("gap" in answer && answer.gap < offset) {
+          // The log is shorter than this agent thought (its offset file was lost): continue at its end.
+          this.options.onProblem?.(`the log has ${answer.gap} bytes, not ${offset}: continuing there`);
+          this.offsetNow = answer.gap;
+          continue;
+        }
+        if ("gap" in answer || "refused" in answer) this.options.onProblem?.(`log chunk at ${offset} refused: ${"refused" in answer ? answer.refused : "gap"}`);
         // The decoded text's length, not the raw bytes': invalid UTF-8 became U+FFFD.
         const sent = Buffer.byteLength(data, "utf8");
         this.offsetNow = "nextOffset" in answer ? Math.max(offset + sent, answer.nextOffset) : offset + sent;

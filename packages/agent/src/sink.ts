@@ -6,6 +6,7 @@ export const APPEND_TASK_LOG = `mutation AppendTaskLog($input: AppendTaskLogInpu
   appendTaskLog(input: $input) {
     __typename
     ... on MutationAppendTaskLogSuccess { data { nextOffset } }
+    ... on TaskLogGapError { message currentSize }
     ... on Error { message }
   }
 }`;
@@ -21,7 +22,9 @@ export function graphqlLogSink(client: AgentClient, onUnsupported: (message: str
       if (unsupported) return { refused: "this API keeps no task logs" };
       try {
         const result = await client.mutate<{ nextOffset: number }>("AppendTaskLog", APPEND_TASK_LOG, { input }, "appendTaskLog", signal);
-        return result.ok ? { nextOffset: result.data.nextOffset } : { refused: `${result.typename}: ${result.message}` };
+        if (result.ok) return { nextOffset: result.data.nextOffset };
+        if (result.typename === "TaskLogGapError" && typeof result.extra?.currentSize === "number") return { gap: result.extra.currentSize };
+        return { refused: `${result.typename}: ${result.message}` };
       } catch (error) {
         if (error instanceof GraphQLRequestError && error.errors.some((e) => /appendTaskLog|AppendTaskLogInput/.test(e.message))) {
           unsupported = true;

@@ -108,6 +108,16 @@ function ended(pid: number): boolean {
   }
 }
 
+async function logOf(taskId: string): Promise<string> {
+  let text = "";
+  for (let from = 0; ; ) {
+    const page = await api.services.logs.read(taskId, from);
+    text += page.data;
+    if (page.nextOffset === from || page.data === "") return text;
+    from = page.nextOffset;
+  }
+}
+
 const slotOf = (taskId: string) => core().prisma.slot.findUnique({ where: { taskId } });
 
 describe("the agent runs declared commands", () => {
@@ -160,6 +170,11 @@ describe("the agent runs declared commands", () => {
     expect(applied.status).toBe("succeeded");
     expect(applied.output).toEqual({ plan: "Plan: 3 to add, 0 to change, 0 to destroy.", changes: 3, applied: 3, plannedOn: p.pods[0] });
     await until(() => !existsSync(dir), "workdir removed", 3000);
+    // One log: the plan's output, then the apply's, in order.
+    const log = await logOf(task.id);
+    const order = ["planning task", "resource_3 will be created (3/3)", "Plan: 3 to add", "applying 3 change(s) from plan.json", "Apply complete!"].map((line) => log.indexOf(line));
+    expect(order.every((at) => at >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
   });
 
   it("an apply whose plan directory is not on its pod fails with a clear reason instead of running", async () => {
@@ -177,6 +192,8 @@ describe("the agent runs declared commands", () => {
     expect(failed).toMatchObject({ status: "failed", failureReason: "plan_workdir_missing" });
     expect(failed.error).toContain("plan workdir missing on this pod");
     expect(existsSync(marker)).toBe(false);
+    const log = await logOf(task.id);
+    expect(log).toMatch(/\[berth\] plan workdir missing on this pod .*: the apply does not run\n$/);
   });
 
   it("a cancelled command's whole process tree ends within the kill grace, and its slot is freed", async () => {

@@ -52,7 +52,7 @@ export const SYNC_AGENT = `mutation SyncAgent($input: SyncAgentInput!) {
 }`;
 
 /** A mutation's union result: its Success member's `data`, or one of its Error members. */
-export type MutationResult<T> = { ok: true; data: T } | { ok: false; typename: string; message: string; code?: string | null };
+export type MutationResult<T> = { ok: true; data: T } | { ok: false; typename: string; message: string; code?: string | null; extra?: Record<string, unknown> };
 
 /** The API refused the agent for good: its pod is gone, Lost or being deleted. It must exit. */
 export function mustExit(result: MutationResult<unknown>): boolean {
@@ -195,7 +195,8 @@ export class AgentClient {
     const result = body?.data?.[field] as ({ __typename: string; data?: T; message?: string; code?: string | null } | null | undefined);
     if (!result) throw new GraphQLRequestError(operationName, response.status, body?.errors ?? []);
     if (result.__typename.endsWith("Success")) return { ok: true, data: result.data as T };
-    return { ok: false, typename: result.__typename, message: result.message ?? result.__typename, code: result.code ?? null };
+    const { __typename, message, code, ...extra } = result;
+    return { ok: false, typename: __typename, message: message ?? __typename, code: code ?? null, extra };
   }
 
   private headers(accept: string): Record<string, string> {
