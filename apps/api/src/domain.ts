@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { BerthConfig } from "@berth/core/cluster";
 import type { CoreContext } from "@berth/core/context";
 import type { PrismaClient } from "@berth/core/db";
@@ -155,6 +156,24 @@ export async function openDomain(
   return { core, pools, runtime, locks, cron, storage, logs, stopBackground };
 }
 
+/** Where the demo pool's scripts are: packages/agent/demo, from apps/api/src or apps/api/dist alike. */
+const DEMO_SCRIPTS = fileURLToPath(new URL("../../../packages/agent/demo/", import.meta.url));
+
+/**
+ * The demo pool's task types: a plan that prints progress and writes plan.json in its working
+ * directory, an apply that reads it there, and both as one plan-and-apply type. The scripts honour
+ * the built-in types' payload (`durationMs`, `fail`), so clients of the built-in types keep working.
+ */
+export function demoTaskTypes() {
+  const plan = ["node", join(DEMO_SCRIPTS, "plan.mjs")];
+  const apply = ["node", join(DEMO_SCRIPTS, "apply.mjs")];
+  return [
+    { name: "plan", command: plan },
+    { name: "apply", command: apply },
+    { name: "plan_and_apply", command: plan, applyCommand: apply },
+  ];
+}
+
 /**
  * On the first start of an embedded Berth, a `demo` pool gives a person something to watch:
  * one pod at once, up to four under load. A marker in the data directory keeps it from
@@ -164,7 +183,9 @@ export async function ensureDemoPool(config: BerthConfig, pools: PoolController)
   if (!config.demoPool) return false;
   const marker = join(config.dataDir, "demo-pool-created");
   if (existsSync(marker)) return false;
-  const existing = await pools.createPool({ name: "demo", minPods: 1, maxPods: 4, newPodGraceSeconds: 30, scaleDownCooldownSeconds: 60 }).catch((error: Error) => {
+  // Berth itself declares the demo's commands (scripts shipped with it), as an admin would.
+  const spec = { name: "demo", minPods: 1, maxPods: 4, newPodGraceSeconds: 30, scaleDownCooldownSeconds: 60, taskTypes: demoTaskTypes() };
+  const existing = await pools.createPool(spec, { role: "admin" }).catch((error: Error) => {
     if (/already exists/.test(error.message)) return null;
     throw error;
   });

@@ -35,5 +35,6 @@ export {
   UnknownTaskTypeError,
   BUILTIN_TASK_TYPES,
   MAX_TASK_TYPES,
+  type TaskTypeInput,
   type TaskTypeSpec,
 } from "./task-types.js";

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ValidationError } from "../errors.js";
-import { parseTaskTypes, type TaskTypeSpec } from "./task-types.js";
+import { parseTaskTypes, type TaskTypeInput, type TaskTypeSpec } from "./task-types.js";
 
 /** An invalid pool spec; `field` names the input field at fault. */
 export class PoolSpecError extends ValidationError {}
@@ -48,7 +48,10 @@ export type PoolSpec = { [K in keyof typeof fields]: z.output<(typeof fields)[K]
   /** Declared task types (validated by parseTaskTypes); null: the built-in ones. */
   taskTypes: TaskTypeSpec[] | null;
 };
-export type PoolSpecInput = { name: string } & Partial<{ [K in keyof PoolSpec]: PoolSpec[K] | null | undefined }>;
+export type PoolSpecInput = { name: string } & Partial<{ [K in Exclude<keyof PoolSpec, "taskTypes">]: PoolSpec[K] | null | undefined }> & {
+  /** As written: parseTaskTypes fills the defaults in. */
+  taskTypes?: TaskTypeInput[] | null;
+};
 
 export const POOL_DEFAULTS: Omit<PoolSpec, "name"> = {
   runtime: "local",

@@ -24,6 +24,9 @@ export interface TaskTypeSpec {
   keep: "none" | "workdir";
 }
 
+/** A task type as an admin writes it: the rest has defaults. */
+export type TaskTypeInput = Pick<TaskTypeSpec, "name" | "command"> & Partial<{ [K in Exclude<keyof TaskTypeSpec, "name" | "command">]: TaskTypeSpec[K] | null }>;
+
 export const BUILTIN_TASK_TYPES = ["plan", "apply", "plan_and_apply"] as const;
 export const MAX_TASK_TYPES = 32;
 export const MAX_ARGV = 64;
