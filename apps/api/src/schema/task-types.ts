@@ -46,7 +46,9 @@ const poolLoader = requestLoader<string, Pool | null>(async (ids, ctx) => {
 
 /** The definition of `task`'s type in its pool (batched per request); null when the pool declares no task types. */
 export async function taskDefinition(task: Task, ctx: BerthContext): Promise<{ type: TaskTypeSpec; stopGraceSeconds: number } | null> {
-  const pool = await poolLoader(ctx).load(task.poolId);
+  // Never from an earlier event's cache: a subscription's context lives as long as its stream,
+  // and a pool's task types may change meanwhile. Loads of one tick still go in one query.
+  const pool = await poolLoader(ctx).clear(task.poolId).load(task.poolId);
   const type = pool ? resolveTaskType(pool.taskTypes, task.type) : null;
   return pool && type ? { type, stopGraceSeconds: pool.stopGraceSeconds } : null;
 }

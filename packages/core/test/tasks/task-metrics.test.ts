@@ -6,9 +6,10 @@ import { registry } from "../../src/metrics/index.js";
 import { approveTask, reportTask, submitTask } from "../../src/tasks/index.js";
 import { openCore, seedPool, type CoreHarness } from "../support/core.js";
 
-async function samples(name: string): Promise<{ labels: Record<string, string | number>; value: number; metricName?: string }[]> {
+type Sample = { labels: Partial<Record<string, string | number>>; value: number; metricName?: string };
+async function samples(name: string): Promise<Sample[]> {
   const metric = registry.getSingleMetric(name);
-  return metric ? (await metric.get()).values : [];
+  return metric ? ((await metric.get()).values as Sample[]) : [];
 }
 const countOf = async (name: string, labels: Record<string, string>) =>
   (await samples(name)).find((s) => s.metricName === `${name}_count` && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value ?? 0;
