@@ -2,6 +2,8 @@
 // runtime (commands run on the API's own machine) only an admin may set or change them; a task
 // of a type its pool does not declare is refused at submit, and nothing is stored.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { seedPool } from "../../../packages/core/test/support/core.js";
+import { nextData, readSse } from "./support/contract.js";
 import { createTestApi, STARTUP_TIMEOUT_MS, type TestApi } from "./support/api.js";
 
 const CREATE = `mutation($input: CreatePoolInput!) {
@@ -129,5 +131,45 @@ describe("submitting a task", () => {
       const result = await api.gql(SUBMIT, { input: { pool: "builtin", type, payload: { durationMs: 10 } } }, operator);
       expect(result.data.submitTask).toMatchObject({ __typename: "MutationSubmitTaskSuccess", data: { type } });
     }
+  });
+});
+
+describe("an agent learns what to run from its assignments", () => {
+  const DEFINITION = "definition { stopGraceSeconds type { name command applyCommand shell env timeoutSeconds keep planAndApply } }";
+  const SYNC = `mutation($pod: String!) { syncAgent(input: { pod: $pod, active: [] }) { __typename ... on MutationSyncAgentSuccess { data { assignments { task { id type } ${DEFINITION} } } } } }`;
+
+  it("syncAgent and the assignments subscription carry the pool's type, read fresh for each event; null for the built-in types", async () => {
+    const core = api.services.core;
+    const { pods } = await seedPool(core, "runs", 1, 3, { taskTypes: [{ name: "build", command: ["make"], applyCommand: null, shell: false, env: {}, timeoutSeconds: 60, keep: "none" }], stopGraceSeconds: 20 });
+    const agent = await api.tokenFor("agent", { name: "agents of runs", pool: "runs" });
+    const response = await api.fetch("/graphql", {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "text/event-stream", authorization: `Bearer ${agent}` },
+      body: JSON.stringify({ query: `subscription($pod: String!) { assignments(pod: $pod) { task { id } ${DEFINITION} } }`, variables: { pod: pods[0] } }),
+    });
+    const events = readSse(response);
+    try {
+      const first = await api.gql(SUBMIT, { input: { pool: "runs", type: "build" } }, operator);
+      const event = await nextData<{ assignments: { task: { id: string }; definition: unknown } }>(events);
+      expect(event.assignments).toEqual({
+        task: { id: first.data.submitTask.data.id },
+        definition: { stopGraceSeconds: 20, type: { name: "build", command: ["make"], applyCommand: null, shell: false, env: {}, timeoutSeconds: 60, keep: "none", planAndApply: false } },
+      });
+      const synced = await api.gql(SYNC, { pod: pods[0] }, agent);
+      expect(synced.data.syncAgent.data.assignments[0].definition.type.command).toEqual(["make"]);
+
+      // Changed while the subscription is open: the next event carries the new command.
+      await api.gql(UPDATE, { name: "runs", input: { taskTypes: [{ name: "build", command: ["make", "all"] }] } });
+      await api.gql(SUBMIT, { input: { pool: "runs", type: "build" } }, operator);
+      const next = await nextData<{ assignments: { definition: { type: { command: string[] } } } }>(events);
+      expect(next.assignments.definition.type.command).toEqual(["make", "all"]);
+    } finally {
+      await events.return(undefined);
+    }
+    const builtin = await seedPool(core, "plain", 1, 1);
+    const plainAgent = await api.tokenFor("agent", { name: "agents of plain", pool: "plain" });
+    await api.gql(SUBMIT, { input: { pool: "plain", type: "plan" } }, operator);
+    const plain = await api.gql(SYNC, { pod: builtin.pods[0] }, plainAgent);
+    expect(plain.data.syncAgent.data.assignments).toEqual([{ task: expect.objectContaining({ type: "plan" }), definition: null }]);
   });
 });
