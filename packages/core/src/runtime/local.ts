@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { EventEmitter, on } from "node:events";
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
@@ -114,8 +115,13 @@ export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
   pruneLogs(podDir);
 
   const recordPath = (name: string) => join(podDir, `${name}.pod.json`);
-  /** A pod's working directories (BERTH_WORK_DIR): its tasks' files, gone with the pod. */
-  const workDirOf = (name: string) => join(podDir, "work", name);
+  /**
+   * A pod's working directories (BERTH_WORK_DIR): its tasks' scratch files, gone with the pod. In
+   * the temporary directory, one folder per pod directory, not in the data directory: they come and
+   * go with every task, and a copy or removal of the data directory must not race them.
+   */
+  const workRoot = join(process.env.TMPDIR ?? "/tmp", `berth-work-${createHash("sha256").update(scope).digest("hex").slice(0, 12)}`);
+  const workDirOf = (name: string) => join(workRoot, name);
   const forget = (name: string) => {
     rmSync(recordPath(name), { force: true });
     rmSync(workDirOf(name), { recursive: true, force: true });
