@@ -216,7 +216,16 @@ export function startAgent(options: AgentOptions & { logSink?: LogSink }): Agent
       return;
     }
     const keep = def.type.keep === "workdir";
-    const dir = stage === "plan" ? workdirs.prepare(slot.index, task.id, task.payload, keep) : workdirs.dirOf(slot.index, task.id);
+    let dir: string;
+    try {
+      dir = stage === "plan" ? workdirs.prepare(slot.index, task.id, task.payload, keep) : workdirs.dirOf(slot.index, task.id);
+    } catch (error) {
+      // No room on the pod's disk, or no permission: the task fails here rather than hang until its deadline.
+      entry.state = "reporting";
+      await report(task.id, { status: "failed", reason: "command_failed", output: { error: `could not prepare the working directory: ${describe(error)}` } });
+      entry.state = "done";
+      return;
+    }
     say(`${stage === "plan" ? "starting" : "applying"} task ${task.id} (${task.type}) on slot ${slot.index}: ${argv.join(" ")}`);
     const ack = acknowledge(task.id, entry, stopped);
     const shipper = new LogShipper({ sink, taskId: task.id, pod: options.pod, offset: workdirs.logOffset(dir), flushMs: options.logFlushMs, onProblem: (m) => say(`task ${task.id}: ${m}`) });
