@@ -1,13 +1,13 @@
 // Bundles an agent program and everything it imports into one JavaScript file for the agent
 // image (deploy/Dockerfile.agent): node <out> is all a pod runs.
 //   node scripts/bundle-agent.mjs [entry] [out]
-// Default entry: the reference agent, packages/core/src/runtime/demo-agent.ts.
+// Default entry: the agent, packages/agent/src/main.ts (@berth/agent).
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-export const DEFAULT_AGENT_ENTRY = "packages/core/src/runtime/demo-agent.ts";
+export const DEFAULT_AGENT_ENTRY = "packages/agent/src/main.ts";
 
 export async function bundleAgent(entry = DEFAULT_AGENT_ENTRY, outfile = "deploy/dist/agent.mjs") {
   const out = resolve(root, outfile);

@@ -1,4 +1,4 @@
-// `pnpm build:server`: compiles the server's TypeScript (packages/core and apps/api, src/**/*.ts)
+// `pnpm build:server`: compiles the server's TypeScript (packages/core, packages/agent and apps/api, src/**/*.ts)
 // to JavaScript in each package's dist/, file by file, with esbuild — the transformer tsx uses
 // in development, so both run the same code. Types are checked by `pnpm typecheck`, not here.
 // The compiled API resolves @berth/core to its dist/ through the `berth-dist` export condition:
@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-export const SERVER_PACKAGES = ["packages/core", "apps/api"];
+export const SERVER_PACKAGES = ["packages/core", "packages/agent", "apps/api"];
 
 /** Compiles each package's src/ into its dist/ (emptied first); returns the files written. */
 export async function compileServer(packages = SERVER_PACKAGES) {

@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pruneAudit } from "@berth/core/audit";
+import { fileURLToPath } from "node:url";
 import type { BerthConfig } from "@berth/core/cluster";
 import type { CoreContext } from "@berth/core/context";
 import type { PrismaClient } from "@berth/core/db";
@@ -10,6 +11,7 @@ import { builtinCronJobs, createCronScheduler, type CronScheduler } from "@berth
 import type { EventBus } from "@berth/core/events";
 import { createMemoryLockService, createRedisLockService, type LockService } from "@berth/core/locks";
 import { PoolController, checkReconcilePass } from "@berth/core/pools";
+import { createTaskLogs, taskLogsJob, type TaskLogs } from "@berth/core/logs";
 import { createRuntime, guardBusyPodDeletion, type PodRuntime } from "@berth/core/runtime";
 import { pruneScheduleRuns, scheduleDispatchJob } from "@berth/core/schedules";
 import { createStorage, type StorageService } from "@berth/core/storage";
@@ -25,6 +27,7 @@ export interface DomainServices {
   locks: LockService;
   cron: CronScheduler;
   storage: StorageService;
+  logs: TaskLogs;
 }
 
 export interface DomainOptions {
@@ -126,6 +129,7 @@ export async function openDomain(
   base.onClose(() => pools.close());
 
   const storage = createStorage(config.storage, { publicBaseUrl: config.api.url });
+  const logs = createTaskLogs(core, storage, { maxBytes: config.taskLogMaxBytes });
 
   const cron = createCronScheduler({
     prisma,
@@ -149,13 +153,32 @@ export async function openDomain(
     await cron.register(job);
   }
   await cron.register(scheduleDispatchJob(core));
+  await cron.register(taskLogsJob(logs, config.reconcileSchedule));
   let stopped: Promise<void> | undefined;
   const stopBackground = () => (stopped ??= cron.stop());
   if (options.background) {
     await cron.start();
     base.onClose(stopBackground);
   }
-  return { core, pools, runtime, locks, cron, storage, stopBackground };
+  return { core, pools, runtime, locks, cron, storage, logs, stopBackground };
+}
+
+/** Where the demo pool's scripts are: packages/agent/demo, from apps/api/src or apps/api/dist alike. */
+const DEMO_SCRIPTS = fileURLToPath(new URL("../../../packages/agent/demo/", import.meta.url));
+
+/**
+ * The demo pool's task types: a plan that prints progress and writes plan.json in its working
+ * directory, an apply that reads it there, and both as one plan-and-apply type. The scripts honour
+ * the built-in types' payload (`durationMs`, `fail`), so clients of the built-in types keep working.
+ */
+export function demoTaskTypes() {
+  const plan = ["node", join(DEMO_SCRIPTS, "plan.mjs")];
+  const apply = ["node", join(DEMO_SCRIPTS, "apply.mjs")];
+  return [
+    { name: "plan", command: plan },
+    { name: "apply", command: apply },
+    { name: "plan_and_apply", command: plan, applyCommand: apply },
+  ];
 }
 
 /**
@@ -167,7 +190,9 @@ export async function ensureDemoPool(config: BerthConfig, pools: PoolController)
   if (!config.demoPool) return false;
   const marker = join(config.dataDir, "demo-pool-created");
   if (existsSync(marker)) return false;
-  const existing = await pools.createPool({ name: "demo", minPods: 1, maxPods: 4, newPodGraceSeconds: 30, scaleDownCooldownSeconds: 60 }).catch((error: Error) => {
+  // Berth itself declares the demo's commands (scripts shipped with it), as an admin would.
+  const spec = { name: "demo", minPods: 1, maxPods: 4, newPodGraceSeconds: 30, scaleDownCooldownSeconds: 60, taskTypes: demoTaskTypes() };
+  const existing = await pools.createPool(spec, { role: "admin" }).catch((error: Error) => {
     if (/already exists/.test(error.message)) return null;
     throw error;
   });

@@ -2,8 +2,9 @@ import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import { print } from "graphql";
 import { randomUUID } from "node:crypto";
-import { BerthApiError, BerthMutationError, type GraphQLErrorBody } from "./errors.js";
+import { BerthApiError, BerthLogGapError, BerthMutationError, type GraphQLErrorBody } from "./errors.js";
 import {
+  ClientAppendTaskLogDocument,
   ClientApproveTaskDocument,
   ClientCancelTaskDocument,
   ClientMeDocument,
@@ -12,7 +13,9 @@ import {
   ClientSlotChangedDocument,
   ClientSubmitTaskDocument,
   ClientTaskDocument,
+  ClientTaskLogDocument,
   ClientTasksDocument,
+  type AppendTaskLogInput,
   type ClientPoolQuery,
   type ClientSlotChangedSubscription,
   type ClientTaskFragment,
@@ -172,6 +175,23 @@ export class BerthClient {
     const { cancelTask } = await this.request(ClientCancelTaskDocument, { id }, { retry: false });
     if (cancelTask.__typename === "MutationCancelTaskSuccess") return cancelTask.data;
     throw new BerthMutationError(cancelTask.__typename, cancelTask.message, null);
+  }
+
+  /**
+   * Appends a chunk of a task's log (agents): the log's size after it. Safe to retry: bytes
+   * already stored are not stored twice. A chunk past the end throws BerthLogGapError with the
+   * log's size; resend from there.
+   */
+  async appendTaskLog(input: AppendTaskLogInput): Promise<{ nextOffset: number }> {
+    const { appendTaskLog } = await this.request(ClientAppendTaskLogDocument, { input }, { retry: true });
+    if (appendTaskLog.__typename === "MutationAppendTaskLogSuccess") return appendTaskLog.data;
+    if (appendTaskLog.__typename === "TaskLogGapError") throw new BerthLogGapError(appendTaskLog.message, appendTaskLog.currentSize);
+    throw new BerthMutationError(appendTaskLog.__typename, appendTaskLog.message, "field" in appendTaskLog ? appendTaskLog.field : null);
+  }
+
+  /** One page of a task's log from byte `from`; null when there is no such task. */
+  async taskLog(id: string, from = 0) {
+    return (await this.request(ClientTaskLogDocument, { id, from })).task?.log ?? null;
   }
 
   /**

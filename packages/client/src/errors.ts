@@ -34,3 +34,14 @@ export class BerthMutationError extends Error {
     super(message);
   }
 }
+
+/** appendTaskLog refused a chunk past the end of the log: resend from `currentSize`. */
+export class BerthLogGapError extends BerthMutationError {
+  constructor(
+    message: string,
+    /** The log's size in bytes. */
+    readonly currentSize: number,
+  ) {
+    super("TaskLogGapError", message, null);
+  }
+}

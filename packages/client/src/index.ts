@@ -1,3 +1,3 @@
 export { BerthClient, createBerthClient, type BerthClientOptions, type LiveSubscription, type SubscriptionHandlers } from "./client.js";
-export { BerthApiError, BerthMutationError, type GraphQLErrorBody } from "./errors.js";
+export { BerthApiError, BerthLogGapError, BerthMutationError, type GraphQLErrorBody } from "./errors.js";
 export * from "./generated/graphql.js";

@@ -1,10 +1,11 @@
 import { currentAssignments, heartbeat, registerAgent, syncAgent, type AgentSync, type ReservedWork } from "@berth/core/agents";
 import type { Pod, Task } from "@berth/core/db";
-import { getTask, reportTask } from "@berth/core/tasks";
+import { getTask, isTerminal, reportTask } from "@berth/core/tasks";
 import { agentScope } from "@berth/core/tokens";
 import { builder } from "../builder.js";
 import type { BerthContext } from "../context.js";
 import { PodRef } from "./pods.js";
+import { TaskDefinitionRef, taskDefinition } from "./task-types.js";
 import { TaskRef } from "./tasks.js";
 
 // Agents act for their own pods; admins may act as any agent (for debugging and scripts).
@@ -32,6 +33,12 @@ const Assignment = builder.objectRef<AssignmentItem>("Assignment").implement({
     task: t.field({ type: TaskRef, resolve: (a) => a.task }),
     slot: t.field({ type: AssignmentSlot, resolve: (a) => ({ index: a.slotIndex }) }),
     action: t.exposeString("action", { description: "run, apply or cancel." }),
+    definition: t.field({
+      type: TaskDefinitionRef,
+      nullable: true,
+      description: "What to run: the task's type as its pool declares it; null when the pool keeps the built-in types ({durationMs, fail}).",
+      resolve: (a, _args, ctx) => taskDefinition(a.task, ctx),
+    }),
   }),
 });
 
@@ -41,6 +48,7 @@ const ReportTaskInput = builder.inputType("ReportTaskInput", {
     status: t.string({ required: true, description: "running, apply_pending, succeeded or failed." }),
     output: t.field({ type: "JSON", description: "The plan (apply_pending), results, or {error} (failed)." }),
     pod: t.string({ description: "The reporting pod; when given, the task must be placed on it." }),
+    reason: t.string({ description: "With status failed: deadline_exceeded, plan_workdir_missing or command_failed, kept as the task's failureReason." }),
   }),
 });
 
@@ -108,14 +116,19 @@ builder.mutationFields((t) => ({
     skipTypeScopes: true,
     authScopes: agentScopes,
     args: { input: t.arg({ type: ReportTaskInput, required: true }) },
-    resolve: (_r, { input }, ctx) =>
-      reportTask(ctx.services.core, {
+    resolve: async (_r, { input }, ctx) => {
+      const task = await reportTask(ctx.services.core, {
         taskId: String(input.taskId),
         status: input.status,
         output: input.output ?? undefined,
         pod: input.pod ?? null,
+        reason: input.reason ?? null,
         scopePoolId: scopeOf(ctx).poolId,
-      }),
+      });
+      // The log moves to storage now rather than at the next background pass (which retries a failure).
+      if (isTerminal(task.status)) void ctx.services.logs.archive(task.id).catch(() => {});
+      return task;
+    },
   }),
 }));
 

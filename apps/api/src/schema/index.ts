@@ -7,6 +7,7 @@ import "./pools.js";
 import "./pods.js";
 import "./tasks.js";
 import "./agents.js";
+import "./logs.js";
 import "./live.js";
 import "./cron.js";
 import "./schedules.js";

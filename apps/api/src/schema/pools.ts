@@ -1,9 +1,10 @@
-import type { ActiveCapacityWindow, CapacityWindow, PodWithSlots, PoolSpecInput, PoolSummary, ScaleResult } from "@berth/core/pools";
+import type { ActiveCapacityWindow, CapacityWindow, PodWithSlots, PoolSpecInput, PoolSummary, ScaleResult, TaskTypeSpec } from "@berth/core/pools";
 import { activeCapacityWindowOf, findPoolSummary, listPools, listScalingEvents, podsOfPools, poolSummary, scalingEventsOfPools } from "@berth/core/pools";
 import type { ScalingEvent } from "@berth/core/db";
 import { builder } from "../builder.js";
 import { requestLoader } from "../loaders.js";
 import { PodRef } from "./pods.js";
+import { TaskTypeInput, TaskTypeRef } from "./task-types.js";
 
 const Condition = builder
   .objectRef<{ type: string; status: string; reason: string; message: string; lastTransitionAt?: string }>("PoolCondition")
@@ -93,6 +94,13 @@ export const PoolRef = builder.objectRef<PoolSummary>("Pool").implement({
       resolve: (s) => s.pool.podPolicyOverride,
       description: "Set by an admin: the pod template may break the pod policy (see the policy_override events).",
     }),
+    taskTypes: t.field({
+      type: [TaskTypeRef],
+      nullable: true,
+      complexity: { field: 1, multiplier: 4 },
+      resolve: (s) => (s.pool.taskTypes as TaskTypeSpec[] | null) ?? null,
+      description: "The task types the pool declares; null: the built-in plan, apply and plan_and_apply ({durationMs, fail}).",
+    }),
     utilization: t.float({ resolve: (s) => s.utilization, description: "(running + reserved) / slots on Ready pods." }),
     podCount: t.int({ resolve: (s) => s.podCount, description: "Pods that exist or are starting (not Lost or Terminating)." }),
     busySlots: t.int({ resolve: (s) => s.busySlots, description: "Running slots." }),
@@ -175,6 +183,11 @@ const poolSpecFields = (t: PothosSchemaTypes.InputFieldBuilder<PothosSchemaTypes
   taskTimeoutSeconds: t.int({ description: "Default run deadline of each task phase (plan, apply), 1 s to 7 days; default 3600. Explicit null: no deadline." }),
   timeoutPolicy: t.string({ description: "fail (default) or requeue: what a task past its deadline does (requeue within maxAttempts, plan phase only)." }),
   stopGraceSeconds: t.int({ description: "How long the slot of a cancelled or timed-out task stays held while its agent stops the work; default 30." }),
+  taskTypes: t.field({
+    type: [TaskTypeInput],
+    description:
+      "Task types the pool declares (at most 32): what its agents run. Null or empty: the built-in plan, apply and plan_and_apply. On the local runtime the commands run on the API's machine, so only an admin may set or change them.",
+  }),
   podPolicyOverride: t.boolean({
     description:
       "Admin only: let the pod template break the pod policy (privileged or host-namespace pods, hostPath volumes, other service accounts, added capabilities, missing resource limits). Recorded as a policy_override event.",

@@ -1,9 +1,16 @@
 import type { CoreContext } from "../context.js";
 import type { Pod, Task } from "../db/index.js";
 import { ForbiddenError } from "../errors.js";
+import { Counter, metric, registry } from "../metrics/index.js";
 import { refreshReadiness } from "../pools/conditions.js";
 import { placePending } from "../slots/allocate.js";
 import { PodLostError, PodNotFoundError, PodTerminatingError } from "./errors.js";
+
+export const agentRestarts = () =>
+  metric(
+    "berth_agent_restarts_total",
+    () => new Counter({ name: "berth_agent_restarts_total", help: "Registrations of a pod already registered: its agent started again", labelNames: ["pool"], registers: [registry] }),
+  );
 
 /** Who is calling: an agent token may be limited to one pool. */
 export interface AgentScope {
@@ -44,6 +51,8 @@ export async function registerAgent(ctx: CoreContext, podName: string, scope: Ag
   if (became.count === 0) {
     const seen = await ctx.prisma.pod.updateMany({ where: { id: pod.id, phase: { in: ["Ready", "Draining"] } }, data: { lastHeartbeatAt: now } });
     if (seen.count === 0) throw await refusal(ctx, pod);
+    // The pod was registered already: its agent started again (a crash, an OOM kill, a restart).
+    agentRestarts().inc({ pool: pod.pool.name });
   }
   if (became.count > 0) {
     await placePending(ctx, pod.pool);

@@ -69,6 +69,7 @@ const variables = {
   CRON_HISTORY_KEEP: [positive, "a positive integer", "200"],
   SCHEDULE_HISTORY_KEEP: [positive, "a positive integer", "1000"],
   AUDIT_RETENTION_DAYS: [positive, "a positive number of days", "90"],
+  TASK_LOG_MAX_BYTES: [z.coerce.number().int().min(1024).max(1024 ** 3), "a number of bytes from 1024 to 1073741824", String(16 * 1024 * 1024)],
   CLUSTER_MODE: [z.enum(["true", "false"]), "true or false", undefined],
   REPLICAS: [positive, "a positive integer", undefined],
   REPLICA_ID: [z.string().min(1), "a replica name", undefined],
@@ -164,6 +165,8 @@ export interface BerthConfig {
   scheduleHistoryKeep: number;
   /** Audit entries older than this many days are pruned. */
   auditRetentionDays: number;
+  /** A task's log past this many bytes keeps its head and tail (half each) and a truncation marker. */
+  taskLogMaxBytes: number;
   logLevel: "debug" | "info" | "warn" | "error";
 }
 
@@ -252,6 +255,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     cronHistoryKeep: v.CRON_HISTORY_KEEP,
     scheduleHistoryKeep: v.SCHEDULE_HISTORY_KEEP,
     auditRetentionDays: v.AUDIT_RETENTION_DAYS,
+    taskLogMaxBytes: v.TASK_LOG_MAX_BYTES,
     logLevel: v.LOG_LEVEL,
   };
 }

@@ -1,4 +1,4 @@
-export type { Assignment, BerthEvents, TokenRevoked, Channel, CronRunUpdated, EventBus, EventOf, PoolChanged, PoolDemand, Resync, SlotChanged } from "./types.js";
+export type { Assignment, BerthEvents, TaskLogAppended, TokenRevoked, Channel, CronRunUpdated, EventBus, EventOf, PoolChanged, PoolDemand, Resync, SlotChanged } from "./types.js";
 export { isResync } from "./types.js";
 export { withResync } from "./resync.js";
 export { createMemoryEventBus } from "./memory.js";

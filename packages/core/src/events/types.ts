@@ -51,10 +51,24 @@ export interface PoolDemand {
   at: string;
 }
 
+/** Bytes appended to a task's log, or (`end`) the log is complete: it was moved to storage. */
+export interface TaskLogAppended {
+  taskId: string;
+  /** Byte offset (UTF-8) of `data` in the log. */
+  offset: number;
+  data: string;
+  /** The log's size after this chunk. */
+  size: number;
+  /** The log outgrew its cap: a reader later sees its head and tail only. */
+  truncated: boolean;
+  end: boolean;
+}
+
 /** One typed event map for everything live: channel name → payload. */
 export interface BerthEvents {
   [channel: `slot:${string}`]: SlotChanged;
   [channel: `assignment:${string}`]: Assignment;
+  [channel: `taskLog:${string}`]: TaskLogAppended;
   pool: PoolChanged;
   cronRun: CronRunUpdated;
   tokenRevoked: TokenRevoked;
@@ -66,7 +80,9 @@ export type EventOf<C extends string> = C extends `slot:${string}`
   ? SlotChanged
   : C extends `assignment:${string}`
     ? Assignment
-    : C extends "pool"
+    : C extends `taskLog:${string}`
+      ? TaskLogAppended
+      : C extends "pool"
       ? PoolChanged
       : C extends "cronRun"
         ? CronRunUpdated

@@ -4,6 +4,7 @@ import { ForbiddenError, ValidationError } from "../errors.js";
 import { AGENT_CONTAINER } from "../runtime/pod-manifest.js";
 import { podPolicyViolations, templatePodSpec, type PodPolicy, type PodPolicyViolation } from "./pod-policy.js";
 import { PoolSpecError, type PoolSpec } from "./spec.js";
+import { admitTaskTypes } from "./task-types.js";
 
 /** The pod template breaks the pod policy; `field` is the first offending field, `violations` all of them. */
 export class PodPolicyError extends ValidationError {
@@ -40,7 +41,7 @@ export interface PoolActor {
 /**
  * Checks a pool spec about to be stored (created, or `previous` updated), before anything is
  * written. Throws PoolSpecError (namespace outside the allowed list, a template without the
- * agent container), PodPolicyOverrideError (a non-admin sets the override) or PodPolicyError
+ * agent container), LocalCommandsForbiddenError (a non-admin sets commands on a local pool), PodPolicyOverrideError (a non-admin sets the override) or PodPolicyError
  * (the template breaks the policy and no admin override covers it). Returns the violations an
  * admin's override lets through when this change sets the override or changes the template under
  * it, so the caller records them in the pool's events; null when there is nothing to record.
@@ -52,6 +53,7 @@ export function admitPoolSpec(spec: PoolSpec, options: { actor?: PoolActor; prev
     throw new PoolSpecError("namespace", `namespace ${JSON.stringify(spec.namespace)} is not one pools may use (BERTH_POOL_NAMESPACES: ${config.namespaces.join(", ")})`);
   }
   const admin = actor?.role === "admin";
+  admitTaskTypes(spec, previous, actor?.role);
   const overrideSet = spec.podPolicyOverride && !previous?.podPolicyOverride;
   if (overrideSet && !admin) throw new PodPolicyOverrideError(spec.name);
 

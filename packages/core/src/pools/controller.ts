@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { detectLostPods } from "../agents/lost.js";
 import type { CoreContext } from "../context.js";
-import { retryOnConflict, type Pool, type Prisma } from "../db/index.js";
+import { Prisma, retryOnConflict, type Pool } from "../db/index.js";
 import { createMemoryLockService, type LockService } from "../locks/index.js";
 import { startInformer, type PodInformer } from "../runtime/informer.js";
 import type { PodRuntime, RuntimePod, RuntimePoolSpec } from "../runtime/types.js";
@@ -17,7 +17,7 @@ import { PoolGuards, type PoolGuard } from "./guard.js";
 import { poolMetrics, recordPoolGauges } from "./metrics.js";
 import { planRuntime, toPodSnapshots, type PodRow, type PoolView } from "./observe.js";
 import { getPool, podSnapshots, specOf, type PoolCondition } from "./queries.js";
-import { mergeSpec, PoolSpecError, validatePoolSpec, withDefaults, type PoolSpecInput } from "./spec.js";
+import { mergeSpec, PoolSpecError, validatePoolSpec, withDefaults, type PoolSpec, type PoolSpecInput } from "./spec.js";
 import { selectPodsToRecycle } from "./recycle.js";
 import { describeWindow, limitsAt, MAX_CAPACITY_WINDOWS, type ActiveCapacityWindow } from "./windows.js";
 import { admitPoolSpec, DEFAULT_ADMISSION, describeOverride, type PoolActor, type PoolAdmissionConfig } from "./admission.js";
@@ -202,9 +202,7 @@ export class PoolController {
     const overridden = admitPoolSpec(spec, { actor, config: admission });
     if (await this.ctx.prisma.pool.findUnique({ where: { name: spec.name }, select: { id: true } })) throw new PoolExistsError(spec.name);
     try {
-      const pool = await this.ctx.prisma.pool.create({
-        data: { ...spec, podTemplate: (spec.podTemplate ?? undefined) as Prisma.InputJsonValue | undefined, capacityWindows: spec.capacityWindows as unknown as Prisma.InputJsonValue },
-      });
+      const pool = await this.ctx.prisma.pool.create({ data: { ...spec, ...jsonColumns(spec) } });
       if (overridden) await this.record(pool, { kind: "policy_override", fromPods: 0, toPods: 0, utilization: 0, reason: describeOverride(overridden) });
       await publishPoolChanged(this.ctx, pool);
       return pool;
@@ -223,7 +221,7 @@ export class PoolController {
     const { name: _name, ...data } = spec;
     const updated = await this.ctx.prisma.pool.update({
       where: { id: pool.id },
-      data: { ...data, podTemplate: (data.podTemplate ?? undefined) as Prisma.InputJsonValue | undefined, capacityWindows: data.capacityWindows as unknown as Prisma.InputJsonValue },
+      data: { ...data, ...jsonColumns(spec) },
     });
     if (overridden) {
       const pods = livePods(await podSnapshots(this.ctx, pool.id)).length;
@@ -900,4 +898,17 @@ export class PoolController {
       data: { poolId: pool.id, kind: e.kind, fromPods: e.fromPods, toPods: e.toPods, utilization: e.utilization, reason: e.reason, at: this.ctx.now() },
     });
   }
+}
+
+/** A spec's JSON columns as Prisma writes them (a null task type list clears the column). */
+function jsonColumns(spec: PoolSpec): {
+  podTemplate: Prisma.InputJsonValue | undefined;
+  capacityWindows: Prisma.InputJsonValue;
+  taskTypes: Prisma.InputJsonValue | typeof Prisma.DbNull;
+} {
+  return {
+    podTemplate: (spec.podTemplate ?? undefined) as Prisma.InputJsonValue | undefined,
+    capacityWindows: spec.capacityWindows as unknown as Prisma.InputJsonValue,
+    taskTypes: spec.taskTypes ? (spec.taskTypes as unknown as Prisma.InputJsonValue) : Prisma.DbNull,
+  };
 }

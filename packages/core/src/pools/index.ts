@@ -38,3 +38,16 @@ export {
   type CapacityWindow,
   type CapacityWindowInput,
 } from "./windows.js";
+export {
+  admitTaskTypes,
+  checkTaskType,
+  parseTaskTypes,
+  resolveTaskType,
+  LocalCommandsForbiddenError,
+  TaskTypeSpecError,
+  UnknownTaskTypeError,
+  BUILTIN_TASK_TYPES,
+  MAX_TASK_TYPES,
+  type TaskTypeInput,
+  type TaskTypeSpec,
+} from "./task-types.js";

@@ -4,6 +4,7 @@ import { countSlots, livePods, utilization, type PodSnapshot } from "./decide.js
 import { PoolNotFoundError } from "./errors.js";
 import type { PoolSpec } from "./spec.js";
 import { activeCapacityWindows, type ActiveCapacityWindow, type CapacityWindow } from "./windows.js";
+import type { TaskTypeSpec } from "./task-types.js";
 
 export interface PoolCondition {
   type: "Available" | "Progressing" | "Degraded";
@@ -62,6 +63,7 @@ export function specOf(pool: Pool): PoolSpec {
     timeoutPolicy: pool.timeoutPolicy as PoolSpec["timeoutPolicy"],
     stopGraceSeconds: pool.stopGraceSeconds,
     podPolicyOverride: pool.podPolicyOverride,
+    taskTypes: (pool.taskTypes as TaskTypeSpec[] | null) ?? null,
   };
 }
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ValidationError } from "../errors.js";
+import { parseTaskTypes, type TaskTypeInput, type TaskTypeSpec } from "./task-types.js";
 import { checkCapacityWindows, type CapacityWindow, type CapacityWindowInput } from "./windows.js";
 
 /** An invalid pool spec; `field` names the input field at fault. */
@@ -52,9 +53,15 @@ const fields = {
   podPolicyOverride: z.boolean(),
 };
 
-export type PoolSpec = { [K in keyof typeof fields]: z.output<(typeof fields)[K]> } & { capacityWindows: CapacityWindow[] };
-export type PoolSpecInput = { name: string } & Partial<{ [K in Exclude<keyof PoolSpec, "capacityWindows">]: PoolSpec[K] | null | undefined }> & {
+export type PoolSpec = { [K in keyof typeof fields]: z.output<(typeof fields)[K]> } & {
+  capacityWindows: CapacityWindow[];
+  /** Declared task types (validated by parseTaskTypes); null: the built-in ones. */
+  taskTypes: TaskTypeSpec[] | null;
+};
+export type PoolSpecInput = { name: string } & Partial<{ [K in Exclude<keyof PoolSpec, "capacityWindows" | "taskTypes">]: PoolSpec[K] | null | undefined }> & {
   capacityWindows?: CapacityWindowInput[] | null;
+  /** As written: parseTaskTypes fills the defaults in. */
+  taskTypes?: TaskTypeInput[] | null;
 };
 
 export const POOL_DEFAULTS: Omit<PoolSpec, "name"> = {
@@ -84,6 +91,7 @@ export const POOL_DEFAULTS: Omit<PoolSpec, "name"> = {
   timeoutPolicy: "fail",
   stopGraceSeconds: 30,
   podPolicyOverride: false,
+  taskTypes: null,
 };
 
 /**
@@ -95,6 +103,7 @@ export function validatePoolSpec(spec: PoolSpec, availableRuntimes: readonly str
     const result = (schema as z.ZodType).safeParse(spec[key as keyof PoolSpec]);
     if (!result.success) throw new PoolSpecError(key, result.error.issues[0]?.message ?? `${key} is invalid`);
   }
+  spec = { ...spec, taskTypes: parseTaskTypes(spec.taskTypes) };
   if (!(RUNTIMES as readonly string[]).includes(spec.runtime)) {
     throw new PoolSpecError("runtime", `unknown runtime ${JSON.stringify(spec.runtime)}: expected one of ${RUNTIMES.join(", ")}`);
   }
@@ -111,8 +120,8 @@ export function validatePoolSpec(spec: PoolSpec, availableRuntimes: readonly str
   return { ...spec, capacityWindows: checkCapacityWindows(spec.capacityWindows, spec) };
 }
 
-/** Fields where null is a value of its own (not "use the default"): no task deadline, no bound, no limit. */
-const NULL_MEANS_NONE = new Set(["taskTimeoutSeconds", "scaleUpMaxStep", "maxTasksPerPod", "maxPodAgeSeconds"]);
+/** Fields where null is a value of its own (not "use the default"): no task deadline, no bound, no limit, no declared task types. */
+const NULL_MEANS_NONE = new Set(["taskTimeoutSeconds", "scaleUpMaxStep", "maxTasksPerPod", "maxPodAgeSeconds", "taskTypes"]);
 
 /** Fills defaults for a new pool, dropping nulls (except where null means "none"). */
 export function withDefaults(input: PoolSpecInput): PoolSpec {

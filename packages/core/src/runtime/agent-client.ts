@@ -52,7 +52,7 @@ export const SYNC_AGENT = `mutation SyncAgent($input: SyncAgentInput!) {
 }`;
 
 /** A mutation's union result: its Success member's `data`, or one of its Error members. */
-export type MutationResult<T> = { ok: true; data: T } | { ok: false; typename: string; message: string; code?: string | null };
+export type MutationResult<T> = { ok: true; data: T } | { ok: false; typename: string; message: string; code?: string | null; extra?: Record<string, unknown> };
 
 /** The API refused the agent for good: its pod is gone, Lost or being deleted. It must exit. */
 export function mustExit(result: MutationResult<unknown>): boolean {
@@ -71,6 +71,14 @@ export interface AgentSyncAnswer {
 export interface AssignedTask {
   task: { id: string; type: string; status: string; payload: unknown; attempts?: number; deadlineAt?: string | null };
   slot: { index: number };
+  /** What to run, when the pool declares task types (asked for by agents that run commands). */
+  definition?: TaskDefinition | null;
+}
+
+/** A pool's declared task type as an assignment carries it. */
+export interface TaskDefinition {
+  type: { name: string; command: string[]; applyCommand: string[] | null; shell: boolean; env: Record<string, string>; timeoutSeconds: number | null; keep: string };
+  stopGraceSeconds: number;
 }
 
 export type ReportedStatus = "running" | "apply_pending" | "succeeded" | "failed" | "stopped";
@@ -97,6 +105,8 @@ export interface AgentClientOptions {
   onStreamError?: (error: unknown) => void;
   /** A mutation not answered within this is abandoned (and retried by its caller). Default 15 s. */
   requestTimeoutMs?: number;
+  /** Documents asking for more than the defaults (same operation names and variables). */
+  documents?: { syncAgent?: string; assignments?: string };
 }
 
 export function graphqlEndpoint(apiUrl: string): string {
@@ -130,7 +140,7 @@ export class AgentClient {
 
   /** Heartbeat and sync in one call: tells the API what runs here, answers with what should. */
   syncAgent(input: { pod: string; active: string[] }, signal?: AbortSignal): Promise<MutationResult<AgentSyncAnswer>> {
-    return this.mutate("SyncAgent", SYNC_AGENT, { input }, "syncAgent", signal);
+    return this.mutate("SyncAgent", this.options.documents?.syncAgent ?? SYNC_AGENT, { input }, "syncAgent", signal);
   }
 
   /**
@@ -155,7 +165,7 @@ export class AgentClient {
     const response = await fetch(this.endpoint, {
       method: "POST",
       headers: this.headers("text/event-stream"),
-      body: JSON.stringify({ operationName: "Assignments", query: ASSIGNMENTS, variables: { pod } }),
+      body: JSON.stringify({ operationName: "Assignments", query: this.options.documents?.assignments ?? ASSIGNMENTS, variables: { pod } }),
       signal,
     });
     if (!response.ok || !response.body || !response.headers.get("content-type")?.includes("text/event-stream")) {
@@ -172,7 +182,8 @@ export class AgentClient {
     }
   }
 
-  private async mutate<T>(operationName: string, query: string, variables: Record<string, unknown>, field: string, signal?: AbortSignal): Promise<MutationResult<T>> {
+  /** Any mutation answering with the errors plugin's union, by its root field. */
+  async mutate<T>(operationName: string, query: string, variables: Record<string, unknown>, field: string, signal?: AbortSignal): Promise<MutationResult<T>> {
     const timeout = AbortSignal.timeout(this.options.requestTimeoutMs ?? 15_000);
     const response = await fetch(this.endpoint, {
       method: "POST",
@@ -184,7 +195,8 @@ export class AgentClient {
     const result = body?.data?.[field] as ({ __typename: string; data?: T; message?: string; code?: string | null } | null | undefined);
     if (!result) throw new GraphQLRequestError(operationName, response.status, body?.errors ?? []);
     if (result.__typename.endsWith("Success")) return { ok: true, data: result.data as T };
-    return { ok: false, typename: result.__typename, message: result.message ?? result.__typename, code: result.code ?? null };
+    const { __typename, message, code, ...extra } = result;
+    return { ok: false, typename: __typename, message: message ?? __typename, code: code ?? null, extra };
   }
 
   private headers(accept: string): Record<string, string> {

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { EventEmitter, on } from "node:events";
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
@@ -13,7 +14,7 @@ export interface LocalRuntimeOptions {
   apiUrl: string;
   /** A pool's agent token; given to its pods in a file only this user can read. */
   agentToken: (pool: string) => Promise<string>;
-  /** The program each pod runs (`.ts` runs through tsx). Default: the bundled demo agent. */
+  /** The program each pod runs (`.ts` runs through tsx). Default: `@berth/agent`. */
   agentScript?: string;
   /**
    * Where pods are recorded (`<name>.pod.json`), with their output (`<name>.log`) and the pools'
@@ -58,8 +59,13 @@ interface PodRecord {
   terminatingSince?: string;
 }
 
-/** The bundled demo agent beside this file: compiled JavaScript in a built server, else the TypeScript source (run through tsx). */
-const DEMO_AGENT = ((js) => (existsSync(js) ? js : fileURLToPath(new URL("./demo-agent.ts", import.meta.url))))(fileURLToPath(new URL("./demo-agent.js", import.meta.url)));
+/**
+ * The agent each pod runs, `@berth/agent` (packages/agent): compiled JavaScript beside a compiled
+ * server (`pnpm build:server`), else its TypeScript source (run through tsx).
+ */
+const BERTH_AGENT = ((js) => (import.meta.url.endsWith(".js") && existsSync(js) ? js : fileURLToPath(new URL("../../../agent/src/main.ts", import.meta.url))))(
+  fileURLToPath(new URL("../../../agent/dist/main.js", import.meta.url)),
+);
 /** The core package: `--import tsx` resolves from here wherever the API was started. */
 const CORE_DIR = fileURLToPath(new URL("../..", import.meta.url));
 /** What a pod inherits from this process's environment: enough to run node, none of the API's secrets. */
@@ -103,12 +109,23 @@ export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
   changes.setMaxListeners(0);
   const closed = new AbortController();
   const stopTimeoutMs = options.stopTimeoutMs ?? 5000;
-  const script = options.agentScript ?? DEMO_AGENT;
+  const script = options.agentScript ?? BERTH_AGENT;
   const started = new Set<string>();
   const timers = new Set<NodeJS.Timeout>();
   pruneLogs(podDir);
 
   const recordPath = (name: string) => join(podDir, `${name}.pod.json`);
+  /**
+   * A pod's working directories (BERTH_WORK_DIR): its tasks' scratch files, gone with the pod. In
+   * the temporary directory, one folder per pod directory, not in the data directory: they come and
+   * go with every task, and a copy or removal of the data directory must not race them.
+   */
+  const workRoot = join(process.env.TMPDIR ?? "/tmp", `berth-work-${createHash("sha256").update(scope).digest("hex").slice(0, 12)}`);
+  const workDirOf = (name: string) => join(workRoot, name);
+  const forget = (name: string) => {
+    rmSync(recordPath(name), { force: true });
+    rmSync(workDirOf(name), { recursive: true, force: true });
+  };
   const poke = () => changes.emit("poke");
 
   function readRecord(name: string): PodRecord | null {
@@ -185,7 +202,7 @@ export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
       const live = alive(record);
       if (record.terminatingSince !== undefined) {
         if (!live) {
-          rmSync(recordPath(record.name), { force: true });
+          forget(record.name);
           continue;
         }
         if (Date.now() - Date.parse(record.terminatingSince) > stopTimeoutMs) signal(record, "SIGKILL");
@@ -219,12 +236,14 @@ export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
       BERTH_POD_NAME: podName,
       BERTH_POOL: pool.name,
       BERTH_SLOTS: String(pool.slotsPerPod),
+      BERTH_WORK_DIR: workDirOf(podName),
       BERTH_HEARTBEAT_MS: String(options.heartbeatMs ?? 5000),
       BERTH_ORPHAN_EXIT_SECONDS: String(options.orphanExitSeconds ?? 600),
     };
     for (const name of INHERITED_ENV) if (process.env[name] !== undefined) env[name] = process.env[name];
     const log = openSync(join(podDir, `${podName}.log`), "a", 0o600);
-    const args = script.endsWith(".ts") ? ["--import", "tsx", script] : [script];
+    // Compiled JavaScript imports @berth/core's compiled dist/, as the compiled server does.
+    const args = script.endsWith(".ts") ? ["--import", "tsx", script] : ["--conditions=berth-dist", script];
     try {
       const child = spawn(process.execPath, args, { cwd: CORE_DIR, env, stdio: ["ignore", log, log], detached: true });
       await new Promise<void>((resolve, reject) => {
@@ -238,7 +257,7 @@ export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
       const pid = child.pid!;
       writeRecord({ ...record, pid, procStart: processState(pid)?.start ?? null });
     } catch (error) {
-      rmSync(recordPath(podName), { force: true });
+      forget(podName);
       throw error;
     } finally {
       closeSync(log);
@@ -323,7 +342,7 @@ export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
       // Gone already, or another pool's: nothing of this pool to delete.
       if (!record || record.pool !== pool.name) return;
       if (!alive(record)) {
-        rmSync(recordPath(podName), { force: true });
+        forget(podName);
         poke();
         return;
       }
@@ -381,7 +400,7 @@ export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
         for (const pod of mine) {
           const record = readRecord(pod.name);
           if (record && alive(record)) signal(record, "SIGKILL");
-          rmSync(recordPath(pod.name), { force: true });
+          forget(pod.name);
         }
       }
       for (const timer of timers) clearTimeout(timer);

@@ -1,3 +1,4 @@
+import { taskMetrics, typeLabel } from "../tasks/metrics.js";
 import { freshAfter, type CoreContext } from "../context.js";
 import { slotMetrics } from "./metrics.js";
 import { publishSlotChange } from "./release.js";
@@ -31,7 +32,9 @@ export async function allocateOnce(ctx: CoreContext, pool: { id: string; name: s
   }
   const createdAt = new Date(row.createdAt);
   slotMetrics.allocations.inc({ pool: pool.name, outcome: "placed" });
-  slotMetrics.waitSeconds.observe({ pool: pool.name }, Math.max(0, (ctx.now().getTime() - createdAt.getTime()) / 1000));
+  const waited = Math.max(0, (ctx.now().getTime() - createdAt.getTime()) / 1000);
+  slotMetrics.waitSeconds.observe({ pool: pool.name }, waited);
+  taskMetrics.queueWaitSeconds.observe({ pool: pool.name, type: typeLabel(row.taskType) }, waited);
   const placement: Placement = {
     taskId: row.taskId,
     taskType: row.taskType,

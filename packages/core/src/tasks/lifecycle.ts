@@ -1,8 +1,10 @@
 import type { CoreContext } from "../context.js";
 import { retryOnConflict, type Prisma, type Task, type TaskStatus } from "../db/index.js";
 import { ValidationError } from "../errors.js";
+import { checkTaskType } from "../pools/task-types.js";
 import { placePending } from "../slots/allocate.js";
 import { publishSlotChange, releaseSlotOf, type ReleasedSlot } from "../slots/release.js";
+import { observeRun } from "./metrics.js";
 import { IdempotencyKeyReusedError, IllegalTransitionError, PayloadTooLargeError, PoolNotFoundError, TaskNotFoundError, TaskNotInScopeError, TaskNotOnPodError } from "./errors.js";
 
 export const MAX_PAYLOAD_BYTES = 64 * 1024;
@@ -72,8 +74,9 @@ export async function submitTask(ctx: CoreContext, input: SubmitTaskInput, limit
   if (input.timeoutSeconds != null && (!Number.isInteger(input.timeoutSeconds) || input.timeoutSeconds < 1 || input.timeoutSeconds > MAX_TIMEOUT_SECONDS)) {
     throw new ValidationError("timeoutSeconds", `timeoutSeconds must be a whole number of seconds from 1 to ${MAX_TIMEOUT_SECONDS}, or null for no deadline`);
   }
-  const pool = await ctx.prisma.pool.findUnique({ where: { name: input.pool }, select: { id: true, name: true, taskTimeoutSeconds: true } });
+  const pool = await ctx.prisma.pool.findUnique({ where: { name: input.pool }, select: { id: true, name: true, taskTimeoutSeconds: true, taskTypes: true } });
   if (!pool) throw new PoolNotFoundError(input.pool);
+  checkTaskType(pool, type);
   const timeoutSeconds = input.timeoutSeconds === undefined ? pool.taskTimeoutSeconds : input.timeoutSeconds;
   if (key !== null) {
     const earlier = await earlierSubmission(ctx, pool.id, key, type, payload);
@@ -197,7 +200,14 @@ export interface ReportTaskInput {
   scopePoolId?: string | null;
   status: string;
   output?: unknown;
+  /**
+   * Why a task the agent reports `failed` failed, kept as its `failureReason`: `deadline_exceeded`
+   * (the type's timeoutSeconds passed), `plan_workdir_missing`, `command_failed`.
+   */
+  reason?: string | null;
 }
+
+export const AGENT_FAILURE_REASONS = ["deadline_exceeded", "plan_workdir_missing", "command_failed"] as const;
 
 /** The task's slot is held for its agent to stop the work; the agent's report or sync frees it. */
 export const isStopping = (task: Pick<Task, "status" | "stopRequestedAt">) => isTerminal(task.status) && task.stopRequestedAt !== null;
@@ -215,6 +225,9 @@ export async function reportTask(ctx: CoreContext, input: ReportTaskInput): Prom
   }
   if (input.output !== undefined && jsonSize(input.output) > MAX_PAYLOAD_BYTES) {
     throw new PayloadTooLargeError(jsonSize(input.output), MAX_PAYLOAD_BYTES);
+  }
+  if (input.reason != null && (status !== "failed" || !(AGENT_FAILURE_REASONS as readonly string[]).includes(input.reason))) {
+    throw new ValidationError("reason", `reason is given with status failed only, and is one of ${AGENT_FAILURE_REASONS.join(", ")}`);
   }
   if ((status === "succeeded" || status === "failed") && UUID.test(input.taskId)) {
     const finished = await finishRunningTask(ctx, { ...input, status });
@@ -246,6 +259,7 @@ export async function reportTask(ctx: CoreContext, input: ReportTaskInput): Prom
         await tx.slot.updateMany({ where: { taskId: task.id, state: "running" }, data: { state: "reserved", reservedUntil, updatedAt: now } });
         // Waiting for a person has no run deadline: the reservation's expiry bounds it.
         const updated = await tx.task.update({ where: { id: task.id }, data: { status: "apply_pending", planReadyAt: now, output, deadlineAt: null } });
+        if (slot) observeRun(updated, slot.pool);
         return { task: updated, effects: slot ? { slotState: { slot, state: "reserved" } } : {} };
       }
       case "succeeded":
@@ -288,9 +302,16 @@ export async function finishRunningTask(
   return ended && afterTransition(ctx, ended.task, ended.released ? { released: ended.released } : {}, placeNext);
 }
 
+/** Records the agent's reason on a task it just failed (berth_finish_task leaves failureReason alone). */
+async function recordFailureReason(db: Pick<Prisma.TransactionClient, "task">, task: Task, reason: string | null | undefined): Promise<Task> {
+  if (!reason || task.status !== "failed") return task;
+  await db.task.updateMany({ where: { id: task.id, status: "failed", failureReason: null }, data: { failureReason: reason } });
+  return { ...task, failureReason: reason };
+}
+
 /** Runs `berth_finish_task` on `db` (the client, or the caller's transaction): the ended task and the slot it freed, or null. */
 async function endRunningTask(
-  db: Pick<Prisma.TransactionClient, "$queryRawUnsafe">,
+  db: Pick<Prisma.TransactionClient, "$queryRawUnsafe" | "task">,
   ctx: CoreContext,
   input: ReportTaskInput & { status: "succeeded" | "failed" },
 ): Promise<{ task: Task; released?: ReleasedSlot } | null> {
@@ -298,7 +319,9 @@ async function endRunningTask(
   const error = input.status === "failed" ? errorText(input.output) : null;
   const [row] = await db.$queryRawUnsafe<FinishedRow[]>(FINISH_RUNNING, input.taskId, input.status, ctx.now(), output, error, input.pod ?? null, input.scopePoolId ?? null);
   if (!row) return null;
-  const { freedPod, freedIndex, freedPool, ...task } = row;
+  const { freedPod, freedIndex, freedPool, ...finished } = row;
+  const task = await recordFailureReason(db, finished, input.reason);
+  if (freedPool !== null) observeRun(task, freedPool);
   return { task, released: freedPod !== null && freedIndex !== null && freedPool !== null ? { pod: freedPod, index: freedIndex, pool: freedPool } : undefined };
 }
 

@@ -117,6 +117,7 @@ describe("local runtime", () => {
       BERTH_POD_NAME: `${p.name}-a1`,
       BERTH_POOL: p.name,
       BERTH_SLOTS: "2",
+      BERTH_WORK_DIR: expect.stringMatching(new RegExp(`/berth-work-[0-9a-f]{12}/${p.name}-a1$`)),
       BERTH_HEARTBEAT_MS: "1234",
       BERTH_ORPHAN_EXIT_SECONDS: "600",
     });
@@ -291,7 +292,7 @@ describe("local runtime", () => {
     }
   });
 
-  it("runs the real demo agent: it registers as the pod with the pool's token from its file, takes a task, and exits cleanly on delete", async () => {
+  it("runs the real agent (@berth/agent): it registers as the pod with the pool's token from its file, takes a task, and exits cleanly on delete", async () => {
     const p = pool();
     const r = runtime({ apiUrl: api.url, agentToken: async () => api.token, agentScript: undefined, heartbeatMs: 100, stopTimeoutMs: 5000 });
     const name = `${p.name}-demo`;
