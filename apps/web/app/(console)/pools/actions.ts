@@ -134,6 +134,7 @@ export async function approveTask(_previous: FormState, form: FormData): Promise
   const outcome = await mutate<{ id: string; status: string }>(APPROVE_TASK, { id });
   if (!outcome.ok) return fail(outcome.message, undefined, outcome.field);
   revalidatePath("/pools", "layout");
+  revalidatePath(`/tasks/${id}`);
   return ok(`Approved; the task is ${outcome.data.status}.`);
 }
 
@@ -142,6 +143,7 @@ export async function cancelTask(_previous: FormState, form: FormData): Promise<
   const outcome = await mutate<{ id: string; status: string }>(CANCEL_TASK, { id });
   if (!outcome.ok) return fail(outcome.message, undefined, outcome.field);
   revalidatePath("/pools", "layout");
+  revalidatePath(`/tasks/${id}`);
   return ok(`Cancelled; the task is ${outcome.data.status}.`);
 }
 

@@ -1,3 +1,4 @@
+import Link from "next/link";
 import { api } from "@/lib/api";
 import { dateTime } from "@/lib/format";
 import { TASKS } from "@/lib/queries";
@@ -20,7 +21,9 @@ export async function TasksTable({ pool, operator }: { pool: string; operator: b
       {tasks.map((task) => (
         <tr key={task.id} data-testid="task-row" data-task-id={task.id} data-status={task.status}>
           <td className="mono" title={task.id}>
-            {task.id.length > 12 ? `${task.id.slice(0, 8)}…` : task.id}
+            <Link href={`/tasks/${encodeURIComponent(task.id)}`} aria-label={`Task ${task.id}`} data-testid="task-link">
+              {task.id.length > 12 ? `${task.id.slice(0, 8)}…` : task.id}
+            </Link>
           </td>
           <td>{task.type}</td>
           <td>
