@@ -24,6 +24,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   "api-reads": () => import("./api-reads.js"),
   idle: () => import("./idle.js"),
   schedules: () => import("./schedules.js"),
+  "task-logs": () => import("./task-logs.js"),
 };
 
 /** The whole set must end within this; past it, what ran is written and the rest is reported as not run. */
