@@ -4,6 +4,7 @@
 //  - live tail: p99 from the start of an append to a follower on another replica (its own Redis
 //    event bus) seeing the chunk, for 1, 10 and 100 followers; baseline: the same chunks published
 //    straight on the event bus (no database), to the same number of subscribers.
+import { setMaxListeners } from "node:events";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -78,6 +79,7 @@ async function tail(
   const got = new Map<number, number>();
   const latencies: number[] = [];
   const abort = new AbortController();
+  setMaxListeners(0, abort.signal); // every follower listens on it
   const onChunk = (text: string) => {
     const at = now();
     for (const match of text.matchAll(/^tail (\d+)/gm)) {

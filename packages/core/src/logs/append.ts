@@ -91,7 +91,8 @@ export async function appendTaskLog(ctx: CoreContext, input: AppendTaskLogInput,
       const pieces = size < headLimit && end > headLimit ? [added.subarray(0, headLimit - size), added.subarray(headLimit - size)] : [added];
       let at = size;
       for (const piece of pieces) {
-        await tx.taskLogChunk.create({ data: { taskId: task.id, offset: BigInt(at), data: new Uint8Array(piece) } });
+        // Raw: Prisma's create would read the bytes back.
+        await tx.$executeRawUnsafe(`INSERT INTO "TaskLogChunk" ("taskId", "offset", data) VALUES ($1::uuid, $2::bigint, $3)`, task.id, at, new Uint8Array(piece));
         at += piece.length;
       }
       if (layout.tailFrom > layout.headEnd) {

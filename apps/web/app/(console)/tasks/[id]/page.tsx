@@ -77,8 +77,12 @@ export default async function TaskPage({ params }: Props) {
             <dd data-testid="task-attempts">{task.attempts}</dd>
             <dt>Run deadline per phase</dt>
             <dd>{task.timeoutSeconds === null ? "none" : seconds(task.timeoutSeconds)}</dd>
-            <dt>Current deadline</dt>
-            <dd>{dateTime(task.deadlineAt)}</dd>
+            {!ended && task.deadlineAt && (
+              <>
+                <dt>Current deadline</dt>
+                <dd>{dateTime(task.deadlineAt)}</dd>
+              </>
+            )}
             {task.slot?.reservedUntil && (
               <>
                 <dt>Reserved until</dt>
