@@ -6,6 +6,7 @@ export interface LogSegment {
   style?: { color?: string; backgroundColor?: string };
 }
 
+// eslint-disable-next-line no-control-regex -- ANSI colour codes begin with ESC
 const SGR = /\u001b\[([0-9;]*)m/g;
 const isReset = (params: string) => params === "" || params === "0" || params.startsWith("0;");
 
