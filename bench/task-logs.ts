@@ -146,7 +146,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
         async (onChunk, signal) => {
           const events = replicaB.events.subscribe(channel, signal);
           void (async () => {
-            for await (const event of events) if (!isResync(event)) onChunk(event.data);
+            for await (const event of events) if (!isResync(event)) onChunk(event.data ?? "");
           })().catch(() => {});
           await busB.whenSubscribed();
         },

@@ -49,7 +49,7 @@ export async function* followTaskLog(
       pending = null;
       if (next.done) return;
       const event = next.value;
-      if (isResync(event) || event.end || event.offset > cursor) {
+      if (isResync(event) || event.end || event.data === null || event.offset > cursor) {
         if (yield* catchUp()) return;
         continue;
       }

@@ -91,12 +91,16 @@ describe.each(buses)("following a task's log, %s event bus", (_name, makeBuses) 
     await appendTaskLog(replicaA, { taskId: task.id, pod: task.pod, offset: 4, data: "two\nthree\n" });
     await follow.until(() => follow.text() === "one\ntwo\nthree\n");
     expect(follow.seen.map((p) => p.nextOffset)).toEqual([4, 8, 14]);
+    // A large chunk's event carries no bytes (no queue holds much): the follower reads them from the log.
+    const large = "z".repeat(40 * 1024) + "\n";
+    await appendTaskLog(replicaA, { taskId: task.id, pod: task.pod, offset: 14, data: large });
+    await follow.until(() => follow.text() === "one\ntwo\nthree\n" + large);
     expect(follow.ended()).toBe(false);
     await reportTask(h.ctx, { taskId: task.id, pod: task.pod, status: "succeeded" });
     // The move to storage, on replica A, is the event that ends the stream (the recheck is a minute away here).
     expect(await archiveTaskLog(replicaA, storage, task.id)).toBe(true);
     await follow.until(() => follow.ended());
-    expect(follow.seen.at(-1)).toEqual({ data: "", nextOffset: 14, complete: true, truncated: false });
+    expect(follow.seen.at(-1)).toEqual({ data: "", nextOffset: 14 + large.length, complete: true, truncated: false });
   });
 
   it("converges when events are lost: the periodic recheck reads the log and the end", async () => {
