@@ -26,7 +26,8 @@ export async function* followTaskLog(
   async function* catchUp(): AsyncGenerator<TaskLogPage, boolean> {
     for (;;) {
       const page = await readTaskLog(ctx, storage, taskId, cursor);
-      const moved = page.nextOffset !== cursor;
+      // A `from` past the end reads the end; the cursor stays where it was asked to be.
+      const moved = page.nextOffset > cursor;
       cursor = Math.max(cursor, page.nextOffset);
       if (page.data.length > 0 || page.complete) yield page;
       if (page.complete) return true;

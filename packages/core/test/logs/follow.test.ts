@@ -115,6 +115,20 @@ describe.each(buses)("following a task's log, %s event bus", (_name, makeBuses) 
     await follow.done;
   });
 
+  it("from past the end: waits for the log to reach it, then gives the bytes from there", async () => {
+    const task = await runningTask();
+    await appendTaskLog(replicaA, { taskId: task.id, pod: task.pod, offset: 0, data: "ab" });
+    const follow = reader(followTaskLog(replicaB, storage, task.id, 4, { recheckMs: 50 }));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(follow.seen).toEqual([]);
+    await settle();
+    await appendTaskLog(replicaA, { taskId: task.id, pod: task.pod, offset: 2, data: "cdef" });
+    await follow.until(() => follow.text() === "ef");
+    await reportTask(h.ctx, { taskId: task.id, pod: task.pod, status: "succeeded" });
+    await follow.done;
+    expect(follow.seen.at(-1)).toMatchObject({ nextOffset: 6, complete: true });
+  });
+
   it("starts from `from` and ends at once for a task that has ended", async () => {
     const task = await runningTask();
     await appendTaskLog(replicaA, { taskId: task.id, pod: task.pod, offset: 0, data: "abcdef" });
