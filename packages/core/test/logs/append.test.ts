@@ -174,4 +174,16 @@ describe.each(backends)("task logs: appending on %s", (backend) => {
     expect(await storage.exists(taskLogKey(kept.id))).toBe(true);
     await storage.delete(taskLogKey(kept.id));
   });
+
+  it("storage that fails keeps the log in the database; the next pass moves it", async () => {
+    const { task, pod } = await runningTask();
+    await appendTaskLog(h.ctx, { taskId: task.id, pod, offset: 0, data: "kept\n" });
+    await reportTask(h.ctx, { taskId: task.id, pod, status: "succeeded" });
+    const away: StorageService = { ...storage, saveStream: () => Promise.reject(new Error("storage unavailable")) };
+    await expect(archiveEndedLogs(h.ctx, away)).rejects.toThrow("storage unavailable");
+    expect(await stored(task.id)).toMatchObject({ log: { storedAt: null }, chunks: [{ offset: 0n }] });
+    expect((await readTaskLog(h.ctx, storage, task.id, 0)).data).toBe("kept\n");
+    expect(await archiveEndedLogs(h.ctx, storage)).toBe(1);
+    expect((await storage.get(taskLogKey(task.id))).toString()).toBe("kept\n");
+  });
 });
