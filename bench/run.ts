@@ -25,6 +25,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   idle: () => import("./idle.js"),
   schedules: () => import("./schedules.js"),
   "time-to-capacity": () => import("./time-to-capacity.js"),
+  "task-logs": () => import("./task-logs.js"),
 };
 
 /** The whole set must end within this; past it, what ran is written and the rest is reported as not run. */

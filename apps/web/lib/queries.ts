@@ -285,3 +285,20 @@ export const AUDIT_LOG = /* GraphQL */ `
     }
   }
 `;
+
+export const TASK_DETAIL = /* GraphQL */ `
+  query TaskDetail($id: ID!) {
+    task(id: $id) {
+      id type status pool payload output error failureReason attempts timeoutSeconds deadlineAt
+      createdAt startedAt acknowledgedAt planReadyAt approvedAt finishedAt stopRequestedAt
+      podName slotIndex reviewedBy reviewedAt reviewVerdict reviewComment
+      pod { name } slot { index state reservedUntil }
+    }
+  }
+`;
+
+export const TASK_LOG = /* GraphQL */ `
+  subscription TaskLog($id: ID!, $from: Float) {
+    taskLog(id: $id, from: $from) { data nextOffset complete truncated }
+  }
+`;

@@ -222,3 +222,39 @@ export interface AuditEntry {
   target: string | null;
   outcome: string;
 }
+
+export interface TaskDetail {
+  id: string;
+  type: string;
+  status: string;
+  pool: string;
+  payload: unknown;
+  output: unknown;
+  error: string | null;
+  failureReason: string | null;
+  attempts: number;
+  timeoutSeconds: number | null;
+  deadlineAt: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  acknowledgedAt: string | null;
+  planReadyAt: string | null;
+  approvedAt: string | null;
+  finishedAt: string | null;
+  stopRequestedAt: string | null;
+  podName: string | null;
+  slotIndex: number | null;
+  reviewedBy: string | null;
+  reviewedAt: string | null;
+  reviewVerdict: string | null;
+  reviewComment: string | null;
+  pod: { name: string } | null;
+  slot: { index: number; state: SlotState; reservedUntil: string | null } | null;
+}
+
+export interface TaskLogPage {
+  data: string;
+  nextOffset: number;
+  complete: boolean;
+  truncated: boolean;
+}

@@ -42,6 +42,8 @@ builder.objectField(TaskRef, "log", (t) =>
     type: TaskLogPageRef,
     description: "The task's log from byte `from` (default 0), at most 256 KiB per page; follow nextOffset for more.",
     authScopes: { viewer: true },
+    // Up to 256 KiB each: a list of tasks with their logs stays a few pages under MAX_QUERY_COST.
+    complexity: 250,
     args: { from: t.arg.float() },
     resolve: (task, args, ctx) => ctx.services.logs.read(task.id, args.from ?? 0),
   }),

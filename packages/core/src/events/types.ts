@@ -56,7 +56,8 @@ export interface TaskLogAppended {
   taskId: string;
   /** Byte offset (UTF-8) of `data` in the log. */
   offset: number;
-  data: string;
+  /** The bytes appended, when small; null for a large chunk (a follower reads it from the log), so no queue holds much. */
+  data: string | null;
   /** The log's size after this chunk. */
   size: number;
   /** The log outgrew its cap: a reader later sees its head and tail only. */

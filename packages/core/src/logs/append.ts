@@ -9,6 +9,8 @@ import { logBytesAppended, logsTruncated } from "./metrics.js";
 
 /** The largest chunk an agent may send at once: 256 KiB. */
 export const MAX_LOG_CHUNK_BYTES = 256 * 1024;
+/** Chunks up to this size travel in their event; larger ones are read from the log by followers. */
+export const MAX_EVENT_DATA_BYTES = 16 * 1024;
 /** TASK_LOG_MAX_BYTES by default: 16 MiB. */
 export const DEFAULT_TASK_LOG_MAX_BYTES = 16 * 1024 * 1024;
 
@@ -91,7 +93,8 @@ export async function appendTaskLog(ctx: CoreContext, input: AppendTaskLogInput,
       const pieces = size < headLimit && end > headLimit ? [added.subarray(0, headLimit - size), added.subarray(headLimit - size)] : [added];
       let at = size;
       for (const piece of pieces) {
-        await tx.taskLogChunk.create({ data: { taskId: task.id, offset: BigInt(at), data: new Uint8Array(piece) } });
+        // Raw: Prisma's create would read the bytes back.
+        await tx.$executeRawUnsafe(`INSERT INTO "TaskLogChunk" ("taskId", "offset", data) VALUES ($1::uuid, $2::bigint, $3)`, task.id, at, new Uint8Array(piece));
         at += piece.length;
       }
       if (layout.tailFrom > layout.headEnd) {
@@ -112,7 +115,8 @@ export async function appendTaskLog(ctx: CoreContext, input: AppendTaskLogInput,
     const { task, start, added, size, capBytes: cap } = result;
     logBytesAppended.inc({ pool: task.poolName }, added.length);
     if (start <= cap && size > cap) logsTruncated.inc({ pool: task.poolName });
-    await ctx.events.publish(`taskLog:${task.id}`, { taskId: task.id, offset: start, data: added.toString("utf8"), size, truncated: size > cap, end: false });
+    const data = added.length <= MAX_EVENT_DATA_BYTES ? added.toString("utf8") : null;
+    await ctx.events.publish(`taskLog:${task.id}`, { taskId: task.id, offset: start, data, size, truncated: size > cap, end: false });
   }
   return { nextOffset: result.size };
 }

@@ -3,36 +3,17 @@ import type { CoreContext } from "../context.js";
 import type { StorageService } from "../storage/index.js";
 import { isStopping, isTerminal } from "../tasks/lifecycle.js";
 import { droppedBytes, isTruncated, logLayout, truncationMarker, type LogLayout } from "./layout.js";
+import { chunkBytes } from "./chunks.js";
 import { taskLogKey } from "./read.js";
 
 const TERMINAL = ["succeeded", "failed", "cancelled", "expired"] as const;
-/** Chunks read from the database at once while a log is written to storage. */
-const CHUNKS_PER_READ = 16;
 
-/** The stored form of a log: its head, the marker where bytes were dropped, its tail. Read a few chunks at a time. */
+/** The stored form of a log: its head, the marker where bytes were dropped, its tail. */
 async function* storedForm(ctx: CoreContext, taskId: string, layout: LogLayout): AsyncGenerator<Buffer> {
-  const ranges: [number, number][] = isTruncated(layout) ? [[0, layout.headEnd], [layout.tailFrom, layout.size]] : [[0, layout.size]];
-  for (const [index, [start, end]] of ranges.entries()) {
-    if (index === 1) yield Buffer.from(truncationMarker(droppedBytes(layout)));
-    let at = start;
-    while (at < end) {
-      const rows = await ctx.prisma.$queryRawUnsafe<{ offset: bigint; data: Uint8Array }[]>(
-        `SELECT "offset", data FROM "TaskLogChunk" WHERE "taskId" = $1::uuid AND "offset" + length(data) > $2::bigint AND "offset" < $3::bigint ORDER BY "offset" LIMIT ${CHUNKS_PER_READ}`,
-        taskId,
-        at,
-        end,
-      );
-      if (rows.length === 0) throw new Error(`the log of task ${taskId} is missing bytes from ${at}`);
-      for (const row of rows) {
-        const offset = Number(row.offset);
-        if (offset > at) throw new Error(`the log of task ${taskId} is missing bytes ${at}-${offset}`);
-        const data = Buffer.from(row.data.buffer, row.data.byteOffset, row.data.byteLength);
-        const piece = data.subarray(at - offset, Math.min(data.length, end - offset));
-        if (piece.length > 0) yield piece;
-        at += piece.length;
-      }
-    }
-  }
+  if (!isTruncated(layout)) return yield* chunkBytes(ctx, taskId, 0, layout.size);
+  yield* chunkBytes(ctx, taskId, 0, layout.headEnd);
+  yield Buffer.from(truncationMarker(droppedBytes(layout)));
+  yield* chunkBytes(ctx, taskId, layout.tailFrom, layout.size);
 }
 
 /**
@@ -67,7 +48,16 @@ export async function archiveEndedLogs(ctx: CoreContext, storage: StorageService
     take: limit,
   });
   let moved = 0;
-  for (const { taskId } of due) if (await archiveTaskLog(ctx, storage, taskId)) moved++;
+  let failure: unknown = null;
+  for (const { taskId } of due) {
+    // One log that cannot move now (storage away, another replica moving it) does not hold up the others.
+    try {
+      if (await archiveTaskLog(ctx, storage, taskId)) moved++;
+    } catch (error) {
+      failure ??= error;
+    }
+  }
+  if (failure) throw failure;
   return moved;
 }
 

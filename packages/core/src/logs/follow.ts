@@ -26,7 +26,8 @@ export async function* followTaskLog(
   async function* catchUp(): AsyncGenerator<TaskLogPage, boolean> {
     for (;;) {
       const page = await readTaskLog(ctx, storage, taskId, cursor);
-      const moved = page.nextOffset !== cursor;
+      // A `from` past the end reads the end; the cursor stays where it was asked to be.
+      const moved = page.nextOffset > cursor;
       cursor = Math.max(cursor, page.nextOffset);
       if (page.data.length > 0 || page.complete) yield page;
       if (page.complete) return true;
@@ -49,7 +50,7 @@ export async function* followTaskLog(
       pending = null;
       if (next.done) return;
       const event = next.value;
-      if (isResync(event) || event.end || event.offset > cursor) {
+      if (isResync(event) || event.end || event.data === null || event.offset > cursor) {
         if (yield* catchUp()) return;
         continue;
       }

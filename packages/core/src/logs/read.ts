@@ -2,6 +2,7 @@ import type { CoreContext } from "../context.js";
 import type { StorageService } from "../storage/index.js";
 import { isStopping, isTerminal } from "../tasks/lifecycle.js";
 import { TaskNotFoundError } from "../tasks/errors.js";
+import { chunkBytes, LogBytesMissingError } from "./chunks.js";
 import { isTruncated, logLayout, planPage, storedOffset, wholeCharacters, type LogLayout, type PagePlan } from "./layout.js";
 
 /** A page holds at most this many bytes of the log: 256 KiB. */
@@ -41,24 +42,15 @@ async function logState(ctx: CoreContext, taskId: string): Promise<LogState> {
 }
 
 /** Bytes [start, end) of a running log from its chunks; null when they are gone (the log moved to storage meanwhile). */
-async function chunkBytes(ctx: CoreContext, taskId: string, start: number, end: number): Promise<Buffer | null> {
-  const rows = await ctx.prisma.$queryRawUnsafe<{ offset: bigint; data: Uint8Array }[]>(
-    `SELECT "offset", data FROM "TaskLogChunk" WHERE "taskId" = $1::uuid AND "offset" < $3::bigint AND "offset" + length(data) > $2::bigint ORDER BY "offset"`,
-    taskId,
-    start,
-    end,
-  );
+async function runningBytes(ctx: CoreContext, taskId: string, start: number, end: number): Promise<Buffer | null> {
   const parts: Buffer[] = [];
-  let at = start;
-  for (const row of rows) {
-    const offset = Number(row.offset);
-    if (offset > at) return null;
-    const data = Buffer.from(row.data.buffer, row.data.byteOffset, row.data.byteLength);
-    const piece = data.subarray(at - offset, Math.min(data.length, end - offset));
-    parts.push(piece);
-    at += piece.length;
+  try {
+    for await (const piece of chunkBytes(ctx, taskId, start, end)) parts.push(piece);
+  } catch (error) {
+    if (error instanceof LogBytesMissingError) return null;
+    throw error;
   }
-  return at >= end ? Buffer.concat(parts) : null;
+  return Buffer.concat(parts);
 }
 
 async function storedBytes(storage: StorageService, taskId: string, layout: LogLayout, start: number, end: number): Promise<Buffer> {
@@ -91,7 +83,7 @@ export async function readTaskLog(ctx: CoreContext, storage: StorageService, tas
     const plan = planPage(state.layout, from, size);
     if (plan.end <= plan.start) return pageOf(state, plan, Buffer.alloc(0));
     if (state.stored) return pageOf(state, plan, await storedBytes(storage, taskId, state.layout, plan.start, plan.end));
-    const bytes = await chunkBytes(ctx, taskId, plan.start, plan.end);
+    const bytes = await runningBytes(ctx, taskId, plan.start, plan.end);
     if (bytes) return pageOf(state, plan, bytes);
     // The chunks went between the two reads: the log is in storage now (read the state again).
     if (attempt >= 2) throw new Error(`the log of task ${taskId} is missing bytes ${plan.start}-${plan.end}`);

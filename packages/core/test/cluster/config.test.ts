@@ -15,6 +15,8 @@ describe("configuration", () => {
     expect(c.runtime.type).toBe("local");
     expect(c.redisUrl).toBeUndefined();
     expect(c.demoPool).toBe(true);
+    expect(c.taskLogMaxBytes).toBe(16 * 1024 * 1024);
+    expect(load({ TASK_LOG_MAX_BYTES: "65536" }).taskLogMaxBytes).toBe(65536);
   });
 
   it.each([
@@ -26,6 +28,7 @@ describe("configuration", () => {
     ["POD_RUNTIME", "docker", "local or kubernetes"],
     ["CLUSTER_MODE", "maybe", "true or false"],
     ["BERTH_ADMIN_TOKEN", "short", "a token of at least 16 characters"],
+    ["TASK_LOG_MAX_BYTES", "100", "a number of bytes from 1024 to 1073741824"],
   ])("%s=%s stops start-up with a message naming the variable", (name, value, accepts) => {
     const error = (() => {
       try {

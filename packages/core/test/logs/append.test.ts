@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ValidationError } from "../../src/errors.js";
-import { appendTaskLog, archiveEndedLogs, readTaskLog, removeOrphanLogs, taskLogKey, TaskLogChunkTooLargeError, TaskLogClosedError, TaskLogGapError } from "../../src/logs/index.js";
+import { appendTaskLog, archiveEndedLogs, logBytesAppended, logsTruncated, readTaskLog, removeOrphanLogs, taskLogKey, TaskLogChunkTooLargeError, TaskLogClosedError, TaskLogGapError } from "../../src/logs/index.js";
 import { createLocalStorage } from "../../src/storage/local.js";
 import type { StorageService } from "../../src/storage/index.js";
 import { reportTask, submitTask, TaskNotInScopeError, TaskNotOnPodError } from "../../src/tasks/index.js";
@@ -41,6 +41,7 @@ describe.each(backends)("task logs: appending on %s", (backend) => {
       from = page.nextOffset;
     }
   };
+  const counted = async (metric: typeof logBytesAppended, pool: string) => (await metric.get()).values.find((v) => v.labels.pool === pool)?.value ?? 0;
   const stored = async (taskId: string) => ({
     log: await h.ctx.prisma.taskLog.findUnique({ where: { taskId } }),
     chunks: await h.ctx.prisma.taskLogChunk.findMany({ where: { taskId }, orderBy: { offset: "asc" } }),
@@ -48,12 +49,15 @@ describe.each(backends)("task logs: appending on %s", (backend) => {
 
   it("a chunk sent twice appears once", async () => {
     const { task, pod } = await runningTask();
+    const bytesBefore = await counted(logBytesAppended, "web");
     expect(await appendTaskLog(h.ctx, { taskId: task.id, pod, offset: 0, data: "hello\n" })).toEqual({ nextOffset: 6 });
     expect(await appendTaskLog(h.ctx, { taskId: task.id, pod, offset: 0, data: "hello\n" })).toEqual({ nextOffset: 6 });
     expect(await appendTaskLog(h.ctx, { taskId: task.id, pod, offset: 6, data: "world\n" })).toEqual({ nextOffset: 12 });
     expect(await appendTaskLog(h.ctx, { taskId: task.id, pod, offset: 6, data: "world\n" })).toEqual({ nextOffset: 12 });
     expect((await fullLog(task.id)).text).toBe("hello\nworld\n");
     expect((await stored(task.id)).chunks).toHaveLength(2);
+    // berth_task_log_bytes_total counts bytes stored, not bytes resent.
+    expect((await counted(logBytesAppended, "web")) - bytesBefore).toBe(12);
   });
 
   it("an overlapping chunk stores only its new bytes, counted in UTF-8 bytes", async () => {
@@ -104,6 +108,7 @@ describe.each(backends)("task logs: appending on %s", (backend) => {
 
   it("a 50 MiB log sent in chunks keeps its head and tail under the cap, with the marker", async () => {
     const { task, pod } = await runningTask();
+    const truncatedBefore = await counted(logsTruncated, "web");
     const cap = 1024 * 1024;
     const line = (i: number) => `line ${String(i).padStart(9, "0")} ${"x".repeat(48)}\n`; // 64 bytes
     const perChunk = 4096; // 256 KiB chunks
@@ -114,6 +119,7 @@ describe.each(backends)("task logs: appending on %s", (backend) => {
       offset = (await appendTaskLog(h.ctx, { taskId: task.id, pod, offset, data }, { maxBytes: cap })).nextOffset;
     }
     expect(offset).toBe(total);
+    expect((await counted(logsTruncated, "web")) - truncatedBefore).toBe(1); // once, when it first outgrew the cap
     const kept = await h.ctx.prisma.$queryRawUnsafe<{ bytes: bigint }[]>(`SELECT COALESCE(SUM(length(data)), 0)::bigint AS bytes FROM "TaskLogChunk" WHERE "taskId" = $1::uuid`, task.id);
     expect(Number(kept[0]!.bytes)).toBeLessThanOrEqual(cap + 256 * 1024);
     const { text, page } = await fullLog(task.id);
@@ -167,5 +173,17 @@ describe.each(backends)("task logs: appending on %s", (backend) => {
     expect(await storage.exists(taskLogKey(task.id))).toBe(false);
     expect(await storage.exists(taskLogKey(kept.id))).toBe(true);
     await storage.delete(taskLogKey(kept.id));
+  });
+
+  it("storage that fails keeps the log in the database; the next pass moves it", async () => {
+    const { task, pod } = await runningTask();
+    await appendTaskLog(h.ctx, { taskId: task.id, pod, offset: 0, data: "kept\n" });
+    await reportTask(h.ctx, { taskId: task.id, pod, status: "succeeded" });
+    const away: StorageService = { ...storage, saveStream: () => Promise.reject(new Error("storage unavailable")) };
+    await expect(archiveEndedLogs(h.ctx, away)).rejects.toThrow("storage unavailable");
+    expect(await stored(task.id)).toMatchObject({ log: { storedAt: null }, chunks: [{ offset: 0n }] });
+    expect((await readTaskLog(h.ctx, storage, task.id, 0)).data).toBe("kept\n");
+    expect(await archiveEndedLogs(h.ctx, storage)).toBe(1);
+    expect((await storage.get(taskLogKey(task.id))).toString()).toBe("kept\n");
   });
 });

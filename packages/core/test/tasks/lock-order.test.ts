@@ -1,12 +1,17 @@
 // Every path that locks tasks, slots, pods and pools, run at once against PostgreSQL for a few
 // seconds: allocate, finish, cancel (with its stop), approve, expire, deadlines, mark Lost,
-// drain (scale down), delete a pool, and agents' syncs. With one lock order no deadlock may
+// drain (scale down), delete a pool, agents' syncs, and task logs appended and moved to storage. With one lock order no deadlock may
 // occur: none reaches a caller, and none had to be retried.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { heartbeat, registerAgent, syncAgent } from "../../src/agents/index.js";
 import { dbRetries } from "../../src/db/index.js";
 import { BerthError } from "../../src/errors.js";
+import { appendTaskLog, archiveEndedLogs } from "../../src/logs/index.js";
 import { PoolController } from "../../src/pools/index.js";
+import { createLocalStorage } from "../../src/storage/local.js";
 import { approveTask, cancelTask, enforceDeadlines, expireReservations, reportTask, submitTask } from "../../src/tasks/index.js";
 import { FakeRuntime, openCore, type CoreHarness } from "../support/core.js";
 import { postgresAvailable } from "../support/services.js";
@@ -30,6 +35,7 @@ describe.skipIf(!postgresAvailable)("one lock order: every locking path at once 
   const counts: Record<string, number> = {};
   let deadlocksBefore = 0;
   let serializationBefore = 0;
+  let storageRoot = "";
 
   beforeAll(async () => {
     h = await openCore("postgres", { poolSize: 16, realClock: true });
@@ -44,9 +50,11 @@ describe.skipIf(!postgresAvailable)("one lock order: every locking path at once 
       }
     };
     await up();
+    storageRoot = await mkdtemp(join(tmpdir(), "berth-lock-order-"));
+    const storage = createLocalStorage({ root: storageRoot, maxUploadBytes: 1024 ** 3, publicBaseUrl: "http://127.0.0.1" });
 
     const began = Date.now();
-    const required = ["submit and finish", "cancel what runs, its agent confirming the stop", "plan, approve, apply", "syncs", "mark a pod Lost, then pass", "scale down and up (drain)", "create, load and delete a pool"];
+    const required = ["submit and finish", "cancel what runs, its agent confirming the stop", "plan, approve, apply", "syncs", "mark a pod Lost, then pass", "scale down and up (drain)", "create, load and delete a pool", "append task logs"];
     const enough = () => Date.now() - began > MAX_MS || (Date.now() - began > MIN_MS && required.every((w) => (counts[w] ?? 0) >= MIN_RUNS));
     const note = (what: string) => (counts[what] = (counts[what] ?? 0) + 1);
     const guard = async (what: string, fn: () => Promise<unknown>) => {
@@ -103,6 +111,16 @@ describe.skipIf(!postgresAvailable)("one lock order: every locking path at once 
         const [t] = await running();
         if (t) await cancelTask(h.ctx, t.id);
       }),
+      loop("append task logs", async (i) => {
+        for (const t of await running()) {
+          const log = await h.ctx.prisma.taskLog.findUnique({ where: { taskId: t.id }, select: { size: true } });
+          await guard("append task logs", () => appendTaskLog(h.ctx, { taskId: t.id, pod: t.podName ?? "", offset: Number(log?.size ?? 0), data: `line ${i}\n` }, { maxBytes: 4096 }));
+        }
+      }),
+      loop("move ended logs to storage", async () => {
+        await archiveEndedLogs(h.ctx, storage);
+        await new Promise((r) => setTimeout(r, 100));
+      }),
       loop("syncs", async () => {
         for (const p of await h.ctx.prisma.pod.findMany({ where: { phase: "Ready" }, include: { slots: true } })) {
           await syncAgent(h.ctx, { pod: p.name, active: p.slots.flatMap((s) => (s.taskId && Math.random() < 0.5 ? [s.taskId] : [])) });
@@ -137,11 +155,14 @@ describe.skipIf(!postgresAvailable)("one lock order: every locking path at once 
     ]);
   }, 180_000);
 
-  afterAll(() => h?.close());
+  afterAll(async () => {
+    await h?.close();
+    if (storageRoot) await rm(storageRoot, { recursive: true, force: true });
+  });
 
   it("every path ran, concurrently, many times", () => {
     console.log(`lock order: ${JSON.stringify(counts)}`);
-    for (const what of ["submit and finish", "cancel what runs, its agent confirming the stop", "plan, approve, apply", "syncs", "mark a pod Lost, then pass", "scale down and up (drain)", "create, load and delete a pool"]) {
+    for (const what of ["submit and finish", "cancel what runs, its agent confirming the stop", "plan, approve, apply", "syncs", "mark a pod Lost, then pass", "scale down and up (drain)", "create, load and delete a pool", "append task logs"]) {
       expect(counts[what] ?? 0, what).toBeGreaterThanOrEqual(MIN_RUNS);
     }
   });

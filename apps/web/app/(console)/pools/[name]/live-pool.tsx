@@ -1,5 +1,6 @@
 "use client";
 
+import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { clientGraphQL, subscribe } from "@/lib/client/graphql";
@@ -229,7 +230,15 @@ function SlotDetails({ pod, slot, now }: { pod: Pod; slot: Slot; now: number | n
         <dt>State</dt>
         <dd data-testid="panel-state">{slot.state}</dd>
         <dt>Task</dt>
-        <dd data-testid="panel-task">{slot.task ? slot.task.id : "none"}</dd>
+        <dd data-testid="panel-task">
+          {slot.task ? (
+            <Link href={`/tasks/${encodeURIComponent(slot.task.id)}`} data-testid="panel-task-link">
+              {slot.task.id}
+            </Link>
+          ) : (
+            "none"
+          )}
+        </dd>
         {slot.task && (
           <>
             <dt>Type</dt>
