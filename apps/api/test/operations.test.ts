@@ -189,7 +189,7 @@ describe(`the contract's operations on ${backend}`, () => {
 
   it("CronJobs, TriggerCronJob, CronRuns, PauseCronJob, ResumeCronJob, CronRunUpdated, Locks", async () => {
     const jobs = (await ok("CronJobs")).cronJobs;
-    expect(jobs.map((j: { name: string }) => j.name).sort()).toEqual(["dispatch-schedules", "expire-reservations", "prune-cron-history", "reconcile-pools"]);
+    expect(jobs.map((j: { name: string }) => j.name).sort()).toEqual(["dispatch-schedules", "expire-reservations", "prune-cron-history", "reconcile-pools", "task-logs"]);
     const updates = await subscribe("CronRunUpdated");
     const triggered = await mutation("TriggerCronJob", "triggerCronJob", { name: "expire-reservations" });
     expect(triggered).toMatchObject({ __typename: "MutationTriggerCronJobSuccess", data: { status: expect.stringMatching(/running|succeeded/) } });
