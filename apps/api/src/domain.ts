@@ -113,6 +113,8 @@ export async function openDomain(
     heartbeatTimeoutSeconds: config.heartbeatTimeoutSeconds,
     locks,
     watch: true,
+    sampleIntervalSeconds: config.utilisation.sampleSeconds,
+    sampleRetentionSeconds: config.utilisation.retentionSeconds,
     admission: {
       defaultNamespace: config.runtime.namespace,
       namespaces: config.runtime.namespaces,

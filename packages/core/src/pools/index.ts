@@ -25,3 +25,17 @@ export { poolMetrics } from "./metrics.js";
 export { slotStates, poolStates } from "./live.js";
 export { admitPoolSpec, describeOverride, DEFAULT_ADMISSION, PodPolicyError, PodPolicyOverrideError, type PoolActor, type PoolAdmissionConfig } from "./admission.js";
 export { podPolicyViolations, SAFE_CAPABILITIES, type PodPolicy, type PodPolicyViolation } from "./pod-policy.js";
+export {
+  poolUtilisation,
+  pruneSamples,
+  recordSample,
+  sampleOf,
+  DEFAULT_SAMPLE_INTERVAL_SECONDS,
+  DEFAULT_SAMPLE_RETENTION_SECONDS,
+  MAX_HOUR_POINTS,
+  DAY_BUCKET_SECONDS,
+  type PoolUtilisation,
+  type UtilisationPoint,
+  type UtilisationRange,
+  type UtilisationSample,
+} from "./utilisation.js";
