@@ -2,18 +2,20 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
 import { Suspense } from "react";
-import { api, canOperate, getMe } from "@/lib/api";
-import { percent, seconds } from "@/lib/format";
+import { api, canOperate, getMe, isAdmin } from "@/lib/api";
+import { displayValue, POOL_SETTINGS, SETTING_GROUPS } from "@/lib/pool-settings";
 import { POOL } from "@/lib/queries";
 import type { PoolDetail } from "@/lib/types";
 import { Conditions } from "@/components/conditions";
 import { TableSkeleton } from "@/components/skeleton";
 import { DeletePool } from "./delete-pool";
 import { LivePool } from "./live-pool";
+import { PoolSettingsForm } from "./pool-settings-form";
 import { ScalingControls } from "./scaling-controls";
 import { ScalingTimeline } from "./scaling-timeline";
 import { SubmitTaskForm } from "./submit-task-form";
 import { TasksTable } from "./tasks-table";
+import { UtilisationChart } from "./utilisation-chart";
 
 interface Props {
   params: Promise<{ name: string }>;
@@ -51,12 +53,14 @@ export default async function PoolPage({ params }: Props) {
         <Conditions conditions={pool.conditions} />
       </header>
 
-      <LivePool initial={pool} />
+      <LivePool initial={pool} operator={operator} />
+
+      <UtilisationChart pool={pool.name} />
 
       {operator && (
         <div className="columns">
           <section className="card" aria-labelledby="scaling-heading">
-            <h2 id="scaling-heading">Scaling</h2>
+            <h2 id="scaling-heading">Scale now</h2>
             <ScalingControls pool={pool} />
           </section>
           <section className="card" aria-labelledby="submit-heading">
@@ -81,24 +85,11 @@ export default async function PoolPage({ params }: Props) {
         </section>
         <section className="card" aria-labelledby="settings-heading">
           <h2 id="settings-heading">Settings</h2>
-          <dl className="details">
-            <dt>Slots per pod</dt>
-            <dd>{pool.slotsPerPod}</dd>
-            <dt>Scale up at / down at</dt>
-            <dd>
-              {percent(pool.scaleUpAt)} / {percent(pool.scaleDownAt)}
-            </dd>
-            <dt>Cooldowns (up / down)</dt>
-            <dd>
-              {seconds(pool.scaleUpCooldownSeconds)} / {seconds(pool.scaleDownCooldownSeconds)}
-            </dd>
-            <dt>Max step</dt>
-            <dd>{pool.maxStep} pods per cycle</dd>
-            <dt>New pod grace</dt>
-            <dd>{seconds(pool.newPodGraceSeconds)}</dd>
-            <dt>Reservation TTL</dt>
-            <dd>{seconds(pool.reservationTtlSeconds)}</dd>
-          </dl>
+          {operator ? (
+            <PoolSettingsForm pool={pool.name} values={pool as unknown as Record<string, unknown>} admin={isAdmin(me.role)} />
+          ) : (
+            <SettingsList values={pool as unknown as Record<string, unknown>} />
+          )}
         </section>
       </div>
 
@@ -110,5 +101,20 @@ export default async function PoolPage({ params }: Props) {
         </section>
       )}
     </div>
+  );
+}
+
+/** The settings for those who may not change them: the same list, read-only. */
+function SettingsList({ values }: { values: Record<string, unknown> }) {
+  return (
+    <dl className="details" data-testid="pool-settings">
+      {SETTING_GROUPS.flatMap((group) =>
+        POOL_SETTINGS.filter((s) => s.group === group && s.kind !== "json").map((s) => {
+          const shown = displayValue(s, values[s.name]);
+          const text = s.kind === "bool" ? (shown ? "yes" : "no") : shown === "" ? (s.emptyMeans ?? "–") : `${shown}${s.kind === "percent" ? " %" : s.kind === "seconds" ? " s" : ""}`;
+          return [<dt key={`${s.name}-t`}>{s.label}</dt>, <dd key={`${s.name}-d`}>{text}</dd>];
+        }),
+      )}
+    </dl>
   );
 }
