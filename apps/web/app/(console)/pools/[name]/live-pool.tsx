@@ -236,13 +236,16 @@ function PodRow({ pool, operator, pod, now, selected, onSelect }: PodRowProps) {
               data-index={slot.index}
               data-task-id={slot.task?.id ?? ""}
               aria-pressed={isSelected}
-              aria-label={`Slot ${slot.index} of ${pod.name}: ${view}${task ? `, ${task}` : ""}`}
               title={`#${slot.index} ${view}${task ? ` · ${task}` : ""}`}
               onClick={() => onSelect({ pod: pod.name, index: slot.index })}
             >
-              <span className="slot-index">#{slot.index}</span>
-              <span className="slot-state">{view}</span>
-              {slot.task?.type && <span className="slot-task">{slot.task.type}</span>}
+              <span className="slot-index">#{slot.index}</span> <span className="slot-state">{view}</span>
+              {slot.task?.type && <span className="slot-task"> {slot.task.type}</span>}
+              <span className="sr-only">
+                {" "}
+                slot of {pod.name}
+                {slot.task ? `, task ${slot.task.id}` : ""}
+              </span>
             </button>
           );
         })}

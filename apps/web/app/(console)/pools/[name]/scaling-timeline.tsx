@@ -17,7 +17,8 @@ export function ScalingTimeline({ events }: { events: ScalingEvent[] }) {
   }
   const newestFirst = [...events].sort((a, b) => b.at.localeCompare(a.at));
   return (
-    <ol className="timeline" data-testid="scaling-timeline">
+    // Focusable: the list scrolls, and keyboard users must be able to scroll it too.
+    <ol className="timeline" data-testid="scaling-timeline" tabIndex={0} aria-label="Scaling events, newest first">
       {newestFirst.map((event, i) => (
         <li key={`${event.at}-${i}`} className={`timeline-item kind-${event.kind}`} data-testid="scaling-event" data-kind={event.kind}>
           <time dateTime={event.at}>{dateTime(event.at)}</time>
