@@ -24,6 +24,30 @@ export async function screenshots(page: Page, name: string): Promise<void> {
     await page.setViewportSize(size);
     await page.waitForTimeout(400);
     await page.screenshot({ path: path.join(dir, `${name}-${label}.png`), fullPage: true });
+    expect(await overflowing(page), `${name} at ${size.width} px: elements past the right edge`).toEqual([]);
   }
   if (before) await page.setViewportSize(before);
+}
+
+/** Elements reaching past the viewport's right edge (outside scrolling frames): what a narrow screen cuts off. */
+function overflowing(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    const scrolls = (el: Element | null): boolean => {
+      for (let e = el; e && e !== document.body; e = e.parentElement) {
+        const o = getComputedStyle(e).overflowX;
+        if (o === "auto" || o === "scroll" || o === "hidden" || o === "clip") return true;
+      }
+      return false;
+    };
+    const out: string[] = [];
+    for (const el of Array.from(document.body.querySelectorAll("*"))) {
+      const box = el.getBoundingClientRect();
+      if (box.width === 0 || box.right <= width + 1 || scrolls(el.parentElement)) continue;
+      const style = getComputedStyle(el);
+      if (style.visibility === "hidden" || (style.position === "absolute" && box.width <= 1)) continue;
+      out.push(`${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ""}.${[...el.classList].join(".")} right=${Math.round(box.right)}`);
+    }
+    return out.slice(0, 8);
+  });
 }

@@ -78,20 +78,18 @@ export default async function PoolPage({ params }: Props) {
         </Suspense>
       </section>
 
-      <div className="columns">
-        <section className="card" aria-labelledby="timeline-heading">
-          <h2 id="timeline-heading">Scaling events</h2>
-          <ScalingTimeline events={pool.scalingEvents} />
-        </section>
-        <section className="card" aria-labelledby="settings-heading">
-          <h2 id="settings-heading">Settings</h2>
-          {operator ? (
-            <PoolSettingsForm pool={pool.name} values={pool as unknown as Record<string, unknown>} admin={isAdmin(me.role)} />
-          ) : (
-            <SettingsList values={pool as unknown as Record<string, unknown>} />
+      <section className="card" aria-labelledby="timeline-heading">
+        <h2 id="timeline-heading">Scaling events</h2>
+        <ScalingTimeline events={pool.scalingEvents} />
+      </section>
+      <section className="card" aria-labelledby="settings-heading">
+        <h2 id="settings-heading">Settings</h2>
+        {operator ? (
+          <PoolSettingsForm pool={pool.name} values={pool as unknown as Record<string, unknown>} admin={isAdmin(me.role)} />
+        ) : (
+          <SettingsList values={pool as unknown as Record<string, unknown>} />
           )}
-        </section>
-      </div>
+      </section>
 
       {operator && (
         <section className="card danger-zone" aria-labelledby="delete-heading">
