@@ -160,7 +160,7 @@ export function LivePool({ initial, operator = false }: { initial: PoolDetail; o
       )}
       {lost.length > 0 && (
         <section className="lost-pods" aria-labelledby="lost-heading" data-testid="lost-pods">
-          <h3 id="lost-heading" className="panel-title">
+          <h3 id="lost-heading" className="lost-heading">
             Lost pods <span className="muted small">(not counted: their agents stopped answering; kept a while for history)</span>
           </h3>
           <ul className="lost-list">

@@ -9,6 +9,10 @@ const LABELS: Record<string, string> = {
   ensure_min: "Started minimum pods",
   pod_lost: "Pod lost",
   reservation_expired: "Reservation expired",
+  manual_scale: "Scaled by hand",
+  pod_drain: "Pod drained by hand",
+  pod_delete: "Pod deleted by hand",
+  policy_override: "Pod policy overridden",
 };
 
 export function ScalingTimeline({ events }: { events: ScalingEvent[] }) {

@@ -54,9 +54,9 @@ export function UtilisationChart({ pool }: { pool: string }) {
   const points = (data?.range === range ? data.points : []).map((p) => ({ ...p, t: Date.parse(p.at) }));
   const markers = (data?.range === range ? data.events : []).filter((e) => MARKERS[e.kind]);
   // A young pool's few points are not squeezed into the right edge: the axis starts at its first
-  // sample (or event), showing at least the last five minutes.
+  // sample (or event), showing at least the last two minutes.
   const first = Math.min(...points.map((p) => p.t), ...markers.map((e) => Date.parse(e.at)));
-  const from = data ? Math.max(Date.parse(data.from), Math.min(first, Date.parse(data.to) - 5 * 60_000)) : 0;
+  const from = data ? Math.max(Date.parse(data.from), Math.min(first, Date.parse(data.to) - 2 * 60_000)) : 0;
   const to = data ? Date.parse(data.to) : 0;
   const scaleUps = markers.filter((e) => e.kind === "scale_up").length;
 
