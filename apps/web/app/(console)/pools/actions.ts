@@ -5,7 +5,7 @@ import { redirect } from "next/navigation";
 import { mutate } from "@/lib/api";
 import type { FormState } from "@/lib/mutation";
 import { APPROVE_TASK, CANCEL_TASK, CLEAR_LOST_POD, CREATE_POOL, DELETE_POD, DELETE_POOL, DRAIN_POD, SCALE_POOL, SUBMIT_TASK, UPDATE_POOL } from "@/lib/queries";
-import { FormInputError, optionalFloat, optionalInt, optionalText, requiredText } from "@/lib/form-input";
+import { FormInputError, optionalInt, optionalText, requiredText } from "@/lib/form-input";
 import { explainError, parseSetting, POOL_SETTINGS, SettingInputError } from "@/lib/pool-settings";
 
 export interface PoolFormState extends FormState {
@@ -37,17 +37,17 @@ export async function createPool(_previous: PoolFormState, form: FormData): Prom
       slotsPerPod: optionalInt(form, "slotsPerPod", "Slots per pod"),
       minPods: optionalInt(form, "minPods", "Min pods"),
       maxPods: optionalInt(form, "maxPods", "Max pods"),
-      scaleUpAt: optionalFloat(form, "scaleUpAt", "Scale up at"),
-      scaleDownAt: optionalFloat(form, "scaleDownAt", "Scale down at"),
+      scaleUpAt: percentSetting(form, "scaleUpAt"),
+      scaleDownAt: percentSetting(form, "scaleDownAt"),
       reservationTtlSeconds: optionalInt(form, "reservationTtlSeconds", "Reservation TTL"),
       autoscale: form.get("autoscale") === "on",
     };
   } catch (error) {
-    if (error instanceof FormInputError) return fail(error.message, values, error.field);
+    if (error instanceof FormInputError || error instanceof SettingInputError) return fail(error.message, values, error.field);
     throw error;
   }
   const outcome = await mutate<{ name: string }>(CREATE_POOL, { input: dropUndefined(input) });
-  if (!outcome.ok) return fail(outcome.message, values, outcome.field);
+  if (!outcome.ok) return fail(explainError(outcome.field, outcome.message), values, outcome.field);
   revalidatePath("/pools");
   redirect(`/pools/${encodeURIComponent(outcome.data.name)}`);
 }
@@ -174,6 +174,12 @@ export async function deletePool(_previous: FormState, form: FormData): Promise<
   if (!outcome.ok) return fail(outcome.message, undefined, outcome.field);
   revalidatePath("/pools");
   redirect("/pools");
+}
+
+/** A percentage typed as 80 (or "80 %"), as the API's fraction 0.8; undefined when empty. */
+function percentSetting(form: FormData, name: string): number | undefined {
+  const setting = POOL_SETTINGS.find((s) => s.name === name)!;
+  return parseSetting(setting, String(form.get(name) ?? "")) as number | undefined;
 }
 
 function dropUndefined<T extends Record<string, unknown>>(input: T): Partial<T> {
