@@ -55,7 +55,7 @@ const PoolUtilisationRef = builder.objectRef<PoolUtilisation>("PoolUtilisation")
     from: t.expose("from", { type: "DateTime" }),
     to: t.expose("to", { type: "DateTime" }),
     stepSeconds: t.exposeInt("stepSeconds", { description: "Seconds one point stands for." }),
-    points: t.field({ type: [UtilisationPointRef], description: "Oldest first; at most 720 for an hour, 288 for a day.", resolve: (u) => u.points }),
+    points: t.field({ type: [UtilisationPointRef], description: "Oldest first; at most 720 for an hour, 289 for a day (288 five-minute buckets and the one begun).", resolve: (u) => u.points }),
     events: t.field({ type: [ScalingEventRef], description: "Scaling events in the range, oldest first (at most 500, the newest).", resolve: (u) => u.events }),
   }),
 });
