@@ -58,6 +58,8 @@ export default defineConfig({
       BERTH_DATA_DIR: process.env.BERTH_E2E_DATA_DIR,
       BERTH_ADMIN_TOKEN: ADMIN_TOKEN,
       NEXT_TELEMETRY_DISABLED: "1",
+      // Utilisation samples every reconcile pass (5 s), so the pool page's chart gains points quickly.
+      UTILISATION_SAMPLE_SECONDS: "2",
     },
   },
 });

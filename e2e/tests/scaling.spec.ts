@@ -9,7 +9,7 @@ test("changing min and max pods is followed by the pod count", async ({ signedIn
   const limits = page.getByTestId("update-pool-form");
   await limits.getByTestId("min-pods").fill("2");
   await limits.getByTestId("max-pods").fill("3");
-  await limits.getByRole("button", { name: "Save limits" }).click();
+  await limits.getByRole("button", { name: "Save settings" }).click();
   await expect(page.getByTestId("update-pool-message")).toContainText("Saved: 2–3 pods");
   await expect(pods).toHaveCount(2, { timeout: 90_000 });
   await expect(page.getByTestId("pod-count")).toHaveText("2");
@@ -18,7 +18,7 @@ test("changing min and max pods is followed by the pod count", async ({ signedIn
 
   await limits.getByTestId("min-pods").fill("1");
   await limits.getByTestId("max-pods").fill("1");
-  await limits.getByRole("button", { name: "Save limits" }).click();
+  await limits.getByRole("button", { name: "Save settings" }).click();
   await expect(page.getByTestId("update-pool-message")).toContainText("Saved: 1–1 pods");
 
   // Idle pods may go at once: manual scaling to the new maximum removes the extra one.

@@ -119,6 +119,8 @@ export async function openDomain(
     watch: true,
     // Replicas that run the background work also answer work that found no free slot at once.
     demand: Boolean(options.background),
+    sampleIntervalSeconds: config.utilisation.sampleSeconds,
+    sampleRetentionSeconds: config.utilisation.retentionSeconds,
     admission: {
       defaultNamespace: config.runtime.namespace,
       namespaces: config.runtime.namespaces,

@@ -42,7 +42,7 @@ export async function metricsResponse(request: Request, options: { token?: strin
   return new ResponseClass(await registry.metrics(), { headers: { "content-type": registry.contentType } });
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);

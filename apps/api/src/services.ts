@@ -1,4 +1,6 @@
-import type { BerthConfig } from "@berth/core/cluster";
+import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { startReplicaHeartbeat, type BerthConfig, type ReplicaIdentity } from "@berth/core/cluster";
 import { openDatabase, type Database, type DatabaseConfig, type PrismaClient } from "@berth/core/db";
 import { createMemoryEventBus, createRedisEventBus, type EventBus } from "@berth/core/events";
 import { countPools, poolsById } from "@berth/core/pools";
@@ -37,6 +39,8 @@ export interface Services extends DomainServices, Background {
   listSizes: ListSizes;
   /** Open subscriptions and WebSocket connections by token: capped, and ended when their token is revoked. */
   subscriptions: LiveSubscriptions;
+  /** This process in the replica registry (its row is renewed every REPLICA_HEARTBEAT_SECONDS). */
+  replica: ReplicaIdentity;
   /** The secret of an admin token generated at this start, to print once; null otherwise. */
   bootstrapToken: string | null;
   /** Registers a release step; `close()` runs them in reverse order of registration. */
@@ -51,6 +55,15 @@ export interface CreateServicesOptions extends DomainOptions {
 }
 
 const REDIS_CONNECT_TIMEOUT_MS = 5_000;
+
+/** The API's version, from its package.json (the same relative path from src/ and dist/). */
+function apiVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version?: string }).version ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+}
 
 function redactUrl(url: string): string {
   try {
@@ -139,11 +152,17 @@ export async function createServices(config: BerthConfig, options: CreateService
     subscriptions.start();
     releases.push(() => subscriptions.close());
 
+    const replica: ReplicaIdentity = { id: config.cluster.replicaId, version: apiVersion(), startedAt: new Date(), mode: config.cluster.mode, host: hostname() };
+    const heartbeat = startReplicaHeartbeat(domain.core, replica, config.replicaHeartbeatSeconds);
+    releases.push(() => heartbeat.stop());
+    await heartbeat.first;
+
     return {
       ...domain,
       budget: createRequestBudget(config, redis, async (poolId) => (await poolsById(domain.core, [poolId])).get(poolId)?.maxPods ?? 0),
       listSizes: createListSizes({ pools: () => countPools(domain.core), schedules: () => countSchedules(domain.core) }),
       subscriptions,
+      replica,
       config,
       db,
       prisma: db.prisma,

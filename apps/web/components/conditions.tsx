@@ -21,7 +21,10 @@ export function Conditions({ conditions }: { conditions: Condition[] }) {
           data-testid={`condition-${c.type}`}
           data-status={c.status}
         >
-          <strong>{c.type}</strong> {c.status}
+          {/* "Progressing · ScalingUp" when it holds; "not Degraded · Healthy" when it does not. */}
+          {c.status === "False" && <span className="condition-not">not </span>}
+          <strong>{c.type}</strong>
+          {c.status === "Unknown" && <span className="condition-not"> unknown</span>}
           {c.reason && <span className="condition-reason"> · {c.reason}</span>}
         </li>
       ))}

@@ -62,3 +62,16 @@ export function seconds(s: number | null | undefined): string {
   if (s % 60 === 0 && s > 0) return `${s / 60} min`;
   return `${s} s`;
 }
+
+/**
+ * A pod's heartbeat for people: "heartbeat 5 s ago", or "never" when no real heartbeat is known
+ * (none yet, or a stamp from before the pod existed, such as the epoch, which no agent can send).
+ */
+export function heartbeat(pod: { createdAt: string; lastHeartbeatAt: string | null; phase: string }, now: number | null): string {
+  const beat = pod.lastHeartbeatAt ? Date.parse(pod.lastHeartbeatAt) : NaN;
+  const created = Date.parse(pod.createdAt);
+  const real = !Number.isNaN(beat) && (Number.isNaN(created) || beat >= created - 60_000);
+  const prefix = pod.phase === "Lost" ? "last heartbeat" : "heartbeat";
+  if (!real) return pod.phase === "Lost" ? "no heartbeat ever" : "no heartbeat yet";
+  return `${prefix} ${now ? ago(pod.lastHeartbeatAt, now) : dateTime(pod.lastHeartbeatAt)}`;
+}

@@ -26,12 +26,25 @@ export const POOL = /* GraphQL */ `
       scaleUpMaxStep maxTasksPerPod maxPodAgeSeconds
       capacityWindows { cron timeZone durationSeconds minPods maxPods blockScaleDown }
       activeCapacityWindow { index startsAt endsAt window { cron timeZone minPods maxPods blockScaleDown } }
+      namespace podTemplate stabilizationWindowSeconds lostPodPolicy maxAttempts taskTimeoutSeconds timeoutPolicy stopGraceSeconds podPolicyOverride
       ${CONDITIONS}
       pods {
         name phase createdAt lastHeartbeatAt
         slots { index state reservedUntil task { id type status } }
       }
       scalingEvents(last: 50) { kind fromPods toPods utilization reason at }
+    }
+  }
+`;
+
+export const POOL_UTILISATION = /* GraphQL */ `
+  query PoolUtilisation($name: String!, $range: UtilisationRange!) {
+    pool(name: $name) {
+      utilisation(range: $range) {
+        range from to stepSeconds
+        points { at busySlots reservedSlots idleSlots startingSlots pendingTasks podCount }
+        events { kind fromPods toPods utilization reason at }
+      }
     }
   }
 `;
@@ -68,6 +81,19 @@ export const SCALE_POOL = /* GraphQL */ `
     }
   }
 `;
+
+const podAction = (name: string) => /* GraphQL */ `
+  mutation ${name[0]!.toUpperCase()}${name.slice(1)}($pool: String!, $pod: String!) {
+    ${name}(pool: $pool, pod: $pod) {
+      __typename
+      ... on Mutation${name[0]!.toUpperCase()}${name.slice(1)}Success { data { pod phase } }
+      ${ERROR}
+    }
+  }
+`;
+export const DRAIN_POD = podAction("drainPod");
+export const DELETE_POD = podAction("deletePod");
+export const CLEAR_LOST_POD = podAction("clearLostPod");
 
 export const DELETE_POOL = /* GraphQL */ `
   mutation DeletePool($name: String!) {
@@ -120,7 +146,7 @@ export const CRON_JOBS = /* GraphQL */ `
 export const CRON_RUNS = /* GraphQL */ `
   query CronRunsPage($job: String, $status: String, $first: Int, $offset: Int) {
     cronRuns(job: $job, status: $status, first: $first, offset: $offset) {
-      id job replica status scheduledAt startedAt finishedAt durationMs error fencingToken
+      id job replica status trigger scheduledAt startedAt finishedAt durationMs error fencingToken
     }
     cronRunCount(job: $job, status: $status)
   }
@@ -300,5 +326,15 @@ export const TASK_DETAIL = /* GraphQL */ `
 export const TASK_LOG = /* GraphQL */ `
   subscription TaskLog($id: ID!, $from: Float) {
     taskLog(id: $id, from: $from) { data nextOffset complete truncated }
+  }
+`;
+
+export const CLUSTER_PAGE = /* GraphQL */ `
+  query ClusterPage {
+    cluster {
+      mode clustered replicaId totalReplicas configuredReplicas reason environment
+      replicas { id version host mode startedAt lastSeenAt alive self locks { key fencingToken expiresAt } }
+      services { name backend status message latencyMs }
+    }
   }
 `;

@@ -85,8 +85,38 @@ export interface PoolDetail extends PoolSummary {
   maxPodAgeSeconds: number | null;
   capacityWindows: CapacityWindow[];
   activeCapacityWindow: { index: number; startsAt: string; endsAt: string; window: Omit<CapacityWindow, "durationSeconds"> } | null;
+  namespace?: string;
+  podTemplate?: unknown;
+  stabilizationWindowSeconds?: number;
+  lostPodPolicy?: string;
+  maxAttempts?: number;
+  taskTimeoutSeconds?: number | null;
+  timeoutPolicy?: string;
+  stopGraceSeconds?: number;
+  podPolicyOverride?: boolean;
   pods: Pod[];
   scalingEvents: ScalingEvent[];
+}
+
+export type UtilisationRange = "HOUR" | "DAY";
+
+export interface UtilisationPoint {
+  at: string;
+  busySlots: number;
+  reservedSlots: number;
+  idleSlots: number;
+  startingSlots: number;
+  pendingTasks: number;
+  podCount: number;
+}
+
+export interface PoolUtilisation {
+  range: UtilisationRange;
+  from: string;
+  to: string;
+  stepSeconds: number;
+  points: UtilisationPoint[];
+  events: ScalingEvent[];
 }
 
 export interface Task {
@@ -134,6 +164,8 @@ export interface CronRun {
   job: string;
   replica: string | null;
   status: string;
+  /** schedule, manual or catch_up. */
+  trigger?: string;
   scheduledAt: string | null;
   startedAt: string | null;
   finishedAt: string | null;
@@ -257,4 +289,36 @@ export interface TaskLogPage {
   nextOffset: number;
   complete: boolean;
   truncated: boolean;
+}
+
+export interface ReplicaView {
+  id: string;
+  version: string;
+  host: string;
+  mode: string;
+  startedAt: string;
+  lastSeenAt: string;
+  alive: boolean;
+  self: boolean;
+  locks: { key: string; fencingToken: string; expiresAt: string }[];
+}
+
+export interface ServiceStatusView {
+  name: string;
+  backend: string;
+  status: "ok" | "down" | "unused";
+  message: string;
+  latencyMs: number | null;
+}
+
+export interface ClusterView {
+  mode: string;
+  clustered: boolean;
+  replicaId: string;
+  totalReplicas: number;
+  configuredReplicas: number;
+  reason: string;
+  environment: string;
+  replicas: ReplicaView[];
+  services: ServiceStatusView[];
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ago, bytes, duration, percent, relative, seconds } from "../lib/format";
+import { ago, bytes, duration, heartbeat, percent, relative, seconds } from "../lib/format";
 
 describe("formatting", () => {
   it("spells out durations at a readable scale", () => {
@@ -36,5 +36,15 @@ describe("formatting", () => {
     expect(seconds(86_400)).toBe("1 d");
     expect(seconds(90)).toBe("90 s");
     expect(seconds(300)).toBe("5 min");
+  });
+
+  it("shows a pod's last real heartbeat, and never the epoch a restart left behind", () => {
+    const now = Date.parse("2026-11-29T12:00:00Z");
+    const pod = { createdAt: "2026-11-29T11:00:00Z", phase: "Lost" };
+    expect(heartbeat({ ...pod, lastHeartbeatAt: "1970-01-01T00:00:00.000Z" }, now)).toBe("no heartbeat ever");
+    expect(heartbeat({ ...pod, lastHeartbeatAt: null }, now)).toBe("no heartbeat ever");
+    expect(heartbeat({ ...pod, lastHeartbeatAt: "2026-11-29T11:58:00Z" }, now)).toBe("last heartbeat 2 min ago");
+    expect(heartbeat({ ...pod, phase: "Ready", lastHeartbeatAt: "2026-11-29T11:59:55Z" }, now)).toBe("heartbeat 5 s ago");
+    expect(heartbeat({ ...pod, phase: "Starting", lastHeartbeatAt: null }, now)).toBe("no heartbeat yet");
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applySlotChange, countSlots, knowsSlot } from "../lib/slots";
+import { applySlotChange, countedPods, countSlots, knowsSlot, slotView, splitLost } from "../lib/slots";
 import type { PoolDetail, SlotChange } from "../lib/types";
 
 function pool(): PoolDetail {
@@ -52,6 +52,24 @@ describe("applySlotChange", () => {
 
 describe("countSlots", () => {
   it("counts each state across pods", () => {
-    expect(countSlots(pool().pods)).toEqual({ running: 1, reserved: 0, idle: 1, total: 2 });
+    expect(countSlots(pool().pods)).toEqual({ running: 1, reserved: 0, idle: 1, starting: 0, total: 2 });
+  });
+
+  it("counts the idle slots of a pod still starting as starting, not idle", () => {
+    const pods = pool().pods;
+    const starting = { ...pods[0]!, name: "p-b", phase: "Starting", slots: pods[0]!.slots.map((s) => ({ ...s, state: "idle" as const, task: null })) };
+    expect(slotView(starting, starting.slots[0]!)).toBe("starting");
+    expect(slotView(pods[0]!, pods[0]!.slots[1]!)).toBe("idle");
+    expect(countSlots([...pods, starting])).toEqual({ running: 1, reserved: 0, idle: 1, starting: 2, total: 4 });
+  });
+
+  it("keeps Lost pods apart and does not count them (nor Terminating ones) as pods", () => {
+    const pods = pool().pods;
+    const lost = { ...pods[0]!, name: "p-lost", phase: "Lost", slots: [] };
+    const leaving = { ...pods[0]!, name: "p-term", phase: "Terminating", slots: [] };
+    const { active, lost: apart } = splitLost([...pods, lost, leaving]);
+    expect(active.map((p) => p.name)).toEqual(["p-a", "p-term"]);
+    expect(apart.map((p) => p.name)).toEqual(["p-lost"]);
+    expect(countedPods([...pods, lost, leaving]).map((p) => p.name)).toEqual(["p-a"]);
   });
 });

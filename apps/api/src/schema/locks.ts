@@ -1,7 +1,7 @@
 import type { LockInfo } from "@berth/core/locks";
 import { builder } from "../builder.js";
 
-const LockRef = builder.objectRef<LockInfo>("Lock").implement({
+export const LockRef = builder.objectRef<LockInfo>("Lock").implement({
   description: "A held distributed lock.",
   fields: (t) => ({
     key: t.exposeString("key"),

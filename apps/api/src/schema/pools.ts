@@ -1,5 +1,6 @@
 import type { ActiveCapacityWindow, CapacityWindow, PodWithSlots, PoolSpecInput, PoolSummary, ScaleResult, TaskTypeSpec } from "@berth/core/pools";
-import { activeCapacityWindowOf, findPoolSummary, listPools, listScalingEvents, podsOfPools, poolSummary, scalingEventsOfPools } from "@berth/core/pools";
+import type { PoolUtilisation, UtilisationPoint } from "@berth/core/pools";
+import { activeCapacityWindowOf, findPoolSummary, listPools, listScalingEvents, podsOfPools, poolSummary, poolUtilisation, scalingEventsOfPools } from "@berth/core/pools";
 import type { ScalingEvent } from "@berth/core/db";
 import { builder } from "../builder.js";
 import { requestLoader } from "../loaders.js";
@@ -53,6 +54,36 @@ const ScalingEventRef = builder.objectRef<ScalingEvent>("ScalingEvent").implemen
     utilization: t.exposeFloat("utilization"),
     reason: t.exposeString("reason"),
     at: t.expose("at", { type: "DateTime" }),
+  }),
+});
+
+const UtilisationRangeRef = builder.enumType("UtilisationRange", {
+  description: "HOUR: every sample of the last hour; DAY: the last day in 5-minute averages.",
+  values: ["HOUR", "DAY"] as const,
+});
+
+const UtilisationPointRef = builder.objectRef<UtilisationPoint>("UtilisationPoint").implement({
+  description: "One sample (or, for a day, the average of a 5-minute bucket) of a pool's slots, queue and pods.",
+  fields: (t) => ({
+    at: t.expose("at", { type: "DateTime" }),
+    busySlots: t.exposeFloat("busySlots", { description: "Running slots." }),
+    reservedSlots: t.exposeFloat("reservedSlots"),
+    idleSlots: t.exposeFloat("idleSlots", { description: "Idle slots of Ready (and Draining) pods." }),
+    startingSlots: t.exposeFloat("startingSlots", { description: "Slots of pods still starting." }),
+    pendingTasks: t.exposeFloat("pendingTasks"),
+    podCount: t.exposeFloat("podCount", { description: "Live pods (not Lost or Terminating)." }),
+  }),
+});
+
+const PoolUtilisationRef = builder.objectRef<PoolUtilisation>("PoolUtilisation").implement({
+  description: "A pool's utilisation over a range, sampled by the reconcile pass, with the scaling events in that range.",
+  fields: (t) => ({
+    range: t.field({ type: UtilisationRangeRef, resolve: (u) => u.range }),
+    from: t.expose("from", { type: "DateTime" }),
+    to: t.expose("to", { type: "DateTime" }),
+    stepSeconds: t.exposeInt("stepSeconds", { description: "Seconds one point stands for." }),
+    points: t.field({ type: [UtilisationPointRef], description: "Oldest first; at most 720 for an hour, 289 for a day (288 five-minute buckets and the one begun).", resolve: (u) => u.points }),
+    events: t.field({ type: [ScalingEventRef], description: "Scaling events in the range, oldest first (at most 500, the newest).", resolve: (u) => u.events }),
   }),
 });
 
@@ -116,6 +147,12 @@ export const PoolRef = builder.objectRef<PoolSummary>("Pool").implement({
       complexity: { field: 5, multiplier: 20 },
       // `pool(name)` loads them with the summary; a list of pools loads them in one batch.
       resolve: (s, _a, ctx) => s.pods ?? podsLoader(ctx).load(s.pool.id),
+    }),
+    utilisation: t.field({
+      type: PoolUtilisationRef,
+      args: { range: t.arg({ type: UtilisationRangeRef, defaultValue: "HOUR" }) },
+      complexity: { field: 30, multiplier: 1 },
+      resolve: (s, args, ctx) => poolUtilisation(ctx.services.core, s.pool.id, args.range ?? "HOUR", ctx.services.config.utilisation.sampleSeconds),
     }),
     scalingEvents: t.field({
       type: [ScalingEventRef],

@@ -37,6 +37,7 @@ export default async function ConsoleLayout({ children }: { children: ReactNode 
     { href: "/schedules", label: "Schedules" },
     { href: "/cron", label: "Cron" },
     { href: "/locks", label: "Locks" },
+    { href: "/cluster", label: "Cluster" },
     { href: "/files", label: "Files" },
   ];
   if (me && isAdmin(me.role)) items.push({ href: "/tokens", label: "Tokens" }, { href: "/audit", label: "Audit" });

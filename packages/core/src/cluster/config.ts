@@ -85,6 +85,9 @@ const variables = {
   MAX_SUBSCRIPTIONS_PER_CONNECTION: [positive, "a positive integer", "20"],
   SUBSCRIPTION_QUEUE_LIMIT: [positive, "a positive integer", "500"],
   TOKEN_RECHECK_SECONDS: [positive, "a positive number of seconds", "30"],
+  UTILISATION_SAMPLE_SECONDS: [positive, "a positive number of seconds", "15"],
+  UTILISATION_RETENTION_SECONDS: [positive, "a positive number of seconds", String(7 * 86_400)],
+  REPLICA_HEARTBEAT_SECONDS: [positive, "a positive number of seconds", "5"],
   LOG_LEVEL: [z.enum(["debug", "info", "warn", "error"]), "debug, info, warn or error", "info"],
 } as const satisfies Record<string, readonly [z.ZodType, string, string | undefined]>;
 
@@ -167,6 +170,10 @@ export interface BerthConfig {
   auditRetentionDays: number;
   /** A task's log past this many bytes keeps its head and tail (half each) and a truncation marker. */
   taskLogMaxBytes: number;
+  /** How often the reconcile pass samples each pool's utilisation, and how long samples are kept. */
+  utilisation: { sampleSeconds: number; retentionSeconds: number };
+  /** How often this process renews its row in the replica registry (gone after three missed). */
+  replicaHeartbeatSeconds: number;
   logLevel: "debug" | "info" | "warn" | "error";
 }
 
@@ -256,6 +263,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     scheduleHistoryKeep: v.SCHEDULE_HISTORY_KEEP,
     auditRetentionDays: v.AUDIT_RETENTION_DAYS,
     taskLogMaxBytes: v.TASK_LOG_MAX_BYTES,
+    utilisation: { sampleSeconds: v.UTILISATION_SAMPLE_SECONDS, retentionSeconds: v.UTILISATION_RETENTION_SECONDS },
+    replicaHeartbeatSeconds: v.REPLICA_HEARTBEAT_SECONDS,
     logLevel: v.LOG_LEVEL,
   };
 }

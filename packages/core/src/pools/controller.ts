@@ -20,6 +20,7 @@ import { getPool, podSnapshots, specOf, type PoolCondition } from "./queries.js"
 import { mergeSpec, PoolSpecError, validatePoolSpec, withDefaults, type PoolSpec, type PoolSpecInput } from "./spec.js";
 import { selectPodsToRecycle } from "./recycle.js";
 import { describeWindow, limitsAt, MAX_CAPACITY_WINDOWS, type ActiveCapacityWindow } from "./windows.js";
+import { DEFAULT_SAMPLE_INTERVAL_SECONDS, DEFAULT_SAMPLE_RETENTION_SECONDS, pruneSamples, recordSample, sampleOf } from "./utilisation.js";
 import { admitPoolSpec, DEFAULT_ADMISSION, describeOverride, type PoolActor, type PoolAdmissionConfig } from "./admission.js";
 
 export interface PoolControllerOptions {
@@ -56,6 +57,10 @@ export interface PoolControllerOptions {
   demand?: boolean;
   /** Default namespace, allowed namespaces and pod policy of pools (default: namespace `default` only). */
   admission?: PoolAdmissionConfig;
+  /** A pool's utilisation is sampled at most this often, by the pass holding its guard. Default 15 s. */
+  sampleIntervalSeconds?: number;
+  /** Utilisation samples are kept this long, then pruned by housekeeping. Default 7 days. */
+  sampleRetentionSeconds?: number;
 }
 
 export interface ScaleResult {
@@ -157,6 +162,8 @@ export class PoolController {
   private housekeeping: Promise<unknown> | null = null;
   private readonly informers = new Map<string, { key: string; informer: PodInformer }>();
   private readonly kicks = new Map<string, NodeJS.Timeout>();
+  /** When this process last sampled each pool: saves the statement in passes between samples. */
+  private readonly sampledAt = new Map<string, number>();
   private closed = false;
   private readonly demand = new AbortController();
   private demandLoop: Promise<void> | null = null;
@@ -389,6 +396,7 @@ export class PoolController {
   async reconcileAll(signal?: AbortSignal): Promise<ReconcileReport[]> {
     const pools = await this.ctx.prisma.pool.findMany({ orderBy: { name: "asc" } });
     for (const id of this.informers.keys()) if (!pools.some((p) => p.id === id)) this.forgetInformer(id);
+    for (const id of this.sampledAt.keys()) if (!pools.some((p) => p.id === id)) this.sampledAt.delete(id);
     // Housekeeping runs beside the pass, one at a time: a slow or stuck runtime call there must
     // never hold up the pools' passes.
     if (!this.housekeeping) this.housekeeping = this.scanForOrphans().catch(() => []).finally(() => (this.housekeeping = null));
@@ -464,8 +472,18 @@ export class PoolController {
     const changed = await this.autoscale(pool, pods, pendingTasks, guard, report);
     const final = changed ? toPodSnapshots(await this.readPods(pool.id)) : pods;
     await this.updateConditions(pool, final, pendingTasks, report);
+    await this.sample(pool, final, pendingTasks, guard);
     poolMetrics.reconcileSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     return report;
+  }
+
+  /** Step 8: a utilisation sample, unless one (by any replica) is younger than the interval. */
+  private async sample(pool: Pool, pods: PodSnapshot[], pendingTasks: number, guard: PoolGuard): Promise<void> {
+    const interval = this.opts.sampleIntervalSeconds ?? DEFAULT_SAMPLE_INTERVAL_SECONDS;
+    const now = this.ctx.now();
+    if (now.getTime() - (this.sampledAt.get(pool.id) ?? 0) < interval * 1000 - 500) return;
+    const written = await this.guarded(guard, (tx) => recordSample(tx, pool.id, sampleOf(pods, pendingTasks), now, interval));
+    if (written) this.sampledAt.set(pool.id, now.getTime());
   }
 
   private async readPods(poolId: string): Promise<PodRow[]> {
@@ -864,6 +882,7 @@ export class PoolController {
     if (nowMs - this.lastOrphanScan < ORPHAN_SCAN_MS) return [];
     this.lastOrphanScan = nowMs;
     const deleted: string[] = [];
+    await pruneSamples(this.ctx, this.opts.sampleRetentionSeconds ?? DEFAULT_SAMPLE_RETENTION_SECONDS);
     // Agent tokens no pod refers to any more are revoked at the same pace.
     for (const pool of await this.ctx.prisma.pool.findMany()) {
       await this.opts.runtimes[pool.runtime]?.pruneAgentTokens?.(runtimeSpec(pool)).catch(() => poolMetrics.runtimeErrors.inc({ pool: pool.name, operation: "prune" }));

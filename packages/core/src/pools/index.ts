@@ -51,3 +51,17 @@ export {
   type TaskTypeInput,
   type TaskTypeSpec,
 } from "./task-types.js";
+export {
+  poolUtilisation,
+  pruneSamples,
+  recordSample,
+  sampleOf,
+  DEFAULT_SAMPLE_INTERVAL_SECONDS,
+  DEFAULT_SAMPLE_RETENTION_SECONDS,
+  MAX_HOUR_POINTS,
+  DAY_BUCKET_SECONDS,
+  type PoolUtilisation,
+  type UtilisationPoint,
+  type UtilisationRange,
+  type UtilisationSample,
+} from "./utilisation.js";

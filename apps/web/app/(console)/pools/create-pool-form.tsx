@@ -43,12 +43,12 @@ export function CreatePoolForm() {
         <input name="maxPods" {...fieldProps(state, "maxPods", MESSAGE_ID)} type="number" min={0} defaultValue={v.maxPods ?? "5"} />
       </label>
       <label className="field">
-        <span>Scale up at</span>
-        <input name="scaleUpAt" {...fieldProps(state, "scaleUpAt", MESSAGE_ID)} type="number" step="0.05" min={0} max={1} defaultValue={v.scaleUpAt ?? "0.8"} />
+        <span>Scale up at (%)</span>
+        <input name="scaleUpAt" {...fieldProps(state, "scaleUpAt", MESSAGE_ID)} inputMode="decimal" defaultValue={v.scaleUpAt ?? "80"} />
       </label>
       <label className="field">
-        <span>Scale down at</span>
-        <input name="scaleDownAt" {...fieldProps(state, "scaleDownAt", MESSAGE_ID)} type="number" step="0.05" min={0} max={1} defaultValue={v.scaleDownAt ?? "0.2"} />
+        <span>Scale down at (%)</span>
+        <input name="scaleDownAt" {...fieldProps(state, "scaleDownAt", MESSAGE_ID)} inputMode="decimal" defaultValue={v.scaleDownAt ?? "20"} />
       </label>
       <label className="field">
         <span>Reservation TTL (s)</span>

@@ -5,12 +5,13 @@ import { useRouter } from "next/navigation";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { clientGraphQL, subscribe } from "@/lib/client/graphql";
 import { useNow } from "@/lib/client/use-now";
-import { ago, dateTime, relative } from "@/lib/format";
+import { dateTime, heartbeat, relative } from "@/lib/format";
 import { POOL, POOL_CHANGED, SLOT_CHANGED } from "@/lib/queries";
-import { applySlotChange, countSlots, knowsSlot } from "@/lib/slots";
+import { applySlotChange, countedPods, countSlots, knowsSlot, slotView, splitLost } from "@/lib/slots";
 import type { Pod, PoolDetail, Slot, SlotChange } from "@/lib/types";
 import { EmptyState } from "@/components/empty-state";
 import { UtilizationBar } from "@/components/utilization-bar";
+import { PodActions } from "./pod-actions";
 
 type Connection = "connecting" | "live" | "interrupted";
 interface Selection {
@@ -19,7 +20,7 @@ interface Selection {
 }
 
 /** The pod × slot grid, kept current from the slot subscription without reloading the page. */
-export function LivePool({ initial }: { initial: PoolDetail }) {
+export function LivePool({ initial, operator = false }: { initial: PoolDetail; operator?: boolean }) {
   const router = useRouter();
   const [pool, setPool] = useState(initial);
   const [seenInitial, setSeenInitial] = useState(initial);
@@ -91,7 +92,8 @@ export function LivePool({ initial }: { initial: PoolDetail }) {
     };
   }, [initial.name, refetchPool, refreshServerParts]);
 
-  const counts = countSlots(pool.pods);
+  const { active, lost } = splitLost(pool.pods);
+  const counts = countSlots(active);
   const selectedPod = selected ? pool.pods.find((p) => p.name === selected.pod) : undefined;
   const selectedSlot = selectedPod?.slots.find((s) => s.index === selected?.index);
 
@@ -111,7 +113,7 @@ export function LivePool({ initial }: { initial: PoolDetail }) {
       <dl className="stats">
         <div>
           <dt>Pods</dt>
-          <dd data-testid="pod-count">{pool.pods.length}</dd>
+          <dd data-testid="pod-count">{countedPods(pool.pods).length}</dd>
         </div>
         <div>
           <dt>Running</dt>
@@ -126,12 +128,16 @@ export function LivePool({ initial }: { initial: PoolDetail }) {
           <dd data-testid="idle-count">{counts.idle}</dd>
         </div>
         <div>
+          <dt>Starting</dt>
+          <dd data-testid="starting-count">{counts.starting}</dd>
+        </div>
+        <div>
           <dt>Pending tasks</dt>
           <dd>{pool.pendingTasks}</dd>
         </div>
       </dl>
 
-      {pool.pods.length === 0 ? (
+      {active.length === 0 ? (
         <EmptyState title="No pods yet" testId="pods-empty">
           {pool.minPods > 0
             ? "Pods are starting; each appears here as soon as it exists."
@@ -140,8 +146,8 @@ export function LivePool({ initial }: { initial: PoolDetail }) {
       ) : (
         <div className="slot-layout">
           <div className="pods" role="list" aria-label="Pods">
-            {pool.pods.map((pod) => (
-              <PodRow key={pod.name} pod={pod} now={now} selected={selected} onSelect={setSelected} />
+            {active.map((pod) => (
+              <PodRow key={pod.name} pool={pool.name} operator={operator} pod={pod} now={now} selected={selected} onSelect={setSelected} />
             ))}
           </div>
           <aside className="slot-panel" aria-live="polite" data-testid="slot-panel">
@@ -152,6 +158,24 @@ export function LivePool({ initial }: { initial: PoolDetail }) {
             )}
           </aside>
         </div>
+      )}
+      {lost.length > 0 && (
+        <section className="lost-pods" aria-labelledby="lost-heading" data-testid="lost-pods">
+          <h3 id="lost-heading" className="lost-heading">
+            Lost pods <span className="muted small">(not counted: their agents stopped answering; kept a while for history)</span>
+          </h3>
+          <ul className="lost-list">
+            {lost.map((pod) => (
+              <li key={pod.name} className="lost-row" data-testid="lost-pod-row" data-pod={pod.name}>
+                <span className="pod-name">{pod.name}</span>
+                <span className="muted small" title={pod.lastHeartbeatAt ? `Last heartbeat ${dateTime(pod.lastHeartbeatAt)}` : undefined}>
+                  {heartbeat(pod, now)}
+                </span>
+                {operator && <PodActions key={`${pod.name}-${pod.phase}`} pool={pool.name} pod={pod} />}
+              </li>
+            ))}
+          </ul>
+        </section>
       )}
     </section>
   );
@@ -169,49 +193,60 @@ function Legend() {
       <li>
         <span className="swatch slot-reserved" /> reserved (awaiting approval)
       </li>
+      <li>
+        <span className="swatch slot-starting" /> starting
+      </li>
     </ul>
   );
 }
 
 interface PodRowProps {
+  pool: string;
+  operator: boolean;
   pod: Pod;
   now: number | null;
   selected: Selection | null;
   onSelect(selection: Selection): void;
 }
 
-function PodRow({ pod, now, selected, onSelect }: PodRowProps) {
+function PodRow({ pool, operator, pod, now, selected, onSelect }: PodRowProps) {
   return (
     <div className="pod-row" role="listitem" data-testid="pod-row" data-pod={pod.name} data-phase={pod.phase}>
       <div className="pod-meta">
         <span className="pod-name">{pod.name}</span>
         <span className={`badge phase phase-${pod.phase.toLowerCase()}`}>{pod.phase}</span>
-        <span className="muted small" title={`Last heartbeat ${dateTime(pod.lastHeartbeatAt)}`}>
-          {pod.lastHeartbeatAt ? `heartbeat ${now ? ago(pod.lastHeartbeatAt, now) : dateTime(pod.lastHeartbeatAt)}` : "no heartbeat yet"}
+        <span className="muted small" title={pod.lastHeartbeatAt ? `Last heartbeat ${dateTime(pod.lastHeartbeatAt)}` : undefined}>
+          {heartbeat(pod, now)}
         </span>
+        {operator && <PodActions key={`${pod.name}-${pod.phase}`} pool={pool} pod={pod} />}
       </div>
       <div className="slots">
         {pod.slots.map((slot) => {
           const isSelected = selected?.pod === pod.name && selected.index === slot.index;
           const task = slot.task ? `${slot.task.type || "task"} ${slot.task.id}` : "";
+          const view = slotView(pod, slot);
           return (
             <button
               key={slot.index}
               type="button"
-              className={`slot slot-${slot.state}`}
+              className={`slot slot-${view}`}
               data-testid="slot-cell"
               data-state={slot.state}
+              data-view={view}
               data-pod={pod.name}
               data-index={slot.index}
               data-task-id={slot.task?.id ?? ""}
               aria-pressed={isSelected}
-              aria-label={`Slot ${slot.index} of ${pod.name}: ${slot.state}${task ? `, ${task}` : ""}`}
-              title={`#${slot.index} ${slot.state}${task ? ` · ${task}` : ""}`}
+              title={`#${slot.index} ${view}${task ? ` · ${task}` : ""}`}
               onClick={() => onSelect({ pod: pod.name, index: slot.index })}
             >
-              <span className="slot-index">#{slot.index}</span>
-              <span className="slot-state">{slot.state}</span>
-              {slot.task?.type && <span className="slot-task">{slot.task.type}</span>}
+              <span className="slot-index">#{slot.index}</span> <span className="slot-state">{view}</span>
+              {slot.task?.type && <span className="slot-task"> {slot.task.type}</span>}
+              <span className="sr-only">
+                {" "}
+                slot of {pod.name}
+                {slot.task ? `, task ${slot.task.id}` : ""}
+              </span>
             </button>
           );
         })}

@@ -2,14 +2,15 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
 import { Suspense } from "react";
-import { api, canOperate, getMe } from "@/lib/api";
-import { percent, seconds } from "@/lib/format";
+import { api, canOperate, getMe, isAdmin } from "@/lib/api";
+import { displayValue, POOL_SETTINGS, SETTING_GROUPS } from "@/lib/pool-settings";
 import { POOL } from "@/lib/queries";
 import type { CapacityWindow, PoolDetail } from "@/lib/types";
 import { Conditions } from "@/components/conditions";
 import { TableSkeleton } from "@/components/skeleton";
 import { DeletePool } from "./delete-pool";
 import { LivePool } from "./live-pool";
+import { PoolSettingsForm } from "./pool-settings-form";
 import { ScalingControls } from "./scaling-controls";
 import { ScalingTimeline } from "./scaling-timeline";
 import { SubmitTaskForm } from "./submit-task-form";
@@ -22,6 +23,8 @@ function windowEffects(w: Pick<CapacityWindow, "minPods" | "maxPods" | "blockSca
     .filter(Boolean)
     .join(", ");
 }
+import { seconds } from "@/lib/format";
+import { UtilisationChart } from "./utilisation-chart";
 
 interface Props {
   params: Promise<{ name: string }>;
@@ -67,12 +70,14 @@ export default async function PoolPage({ params, searchParams }: Props) {
         )}
       </header>
 
-      <LivePool initial={pool} />
+      <LivePool initial={pool} operator={operator} />
+
+      <UtilisationChart pool={pool.name} />
 
       {operator && (
         <div className="columns">
           <section className="card" aria-labelledby="scaling-heading">
-            <h2 id="scaling-heading">Scaling</h2>
+            <h2 id="scaling-heading">Scale now</h2>
             <ScalingControls pool={pool} />
           </section>
           <section className="card" aria-labelledby="submit-heading">
@@ -90,53 +95,38 @@ export default async function PoolPage({ params, searchParams }: Props) {
         </Suspense>
       </section>
 
-      <div className="columns">
-        <section className="card" aria-labelledby="timeline-heading">
-          <h2 id="timeline-heading">Scaling events</h2>
-          <ScalingTimeline events={pool.scalingEvents} />
-        </section>
-        <section className="card" aria-labelledby="settings-heading">
-          <h2 id="settings-heading">Settings</h2>
-          <dl className="details">
-            <dt>Slots per pod</dt>
-            <dd>{pool.slotsPerPod}</dd>
-            <dt>Scale up at / down at</dt>
-            <dd>
-              {percent(pool.scaleUpAt)} / {percent(pool.scaleDownAt)}
-            </dd>
-            <dt>Cooldowns (up / down)</dt>
-            <dd>
-              {seconds(pool.scaleUpCooldownSeconds)} / {seconds(pool.scaleDownCooldownSeconds)}
-            </dd>
-            <dt>Step (up / down)</dt>
-            <dd>
-              {pool.scaleUpMaxStep === null ? "what the queue needs" : `${pool.scaleUpMaxStep} pods`} / {pool.maxStep} pods per cycle
-            </dd>
-            <dt>Pod recycling</dt>
-            <dd data-testid="pod-recycling">
-              {pool.maxTasksPerPod === null && pool.maxPodAgeSeconds === null
-                ? "off"
-                : [pool.maxTasksPerPod !== null ? `after ${pool.maxTasksPerPod} task(s)` : null, pool.maxPodAgeSeconds !== null ? `after ${seconds(pool.maxPodAgeSeconds)}` : null]
-                    .filter(Boolean)
-                    .join(" or ")}
-            </dd>
-            <dt>Capacity windows</dt>
-            <dd data-testid="capacity-windows">
-              {pool.capacityWindows.length === 0
-                ? "none"
-                : pool.capacityWindows.map((w, i) => (
-                    <div key={i} className="small">
-                      <span className="mono">{w.cron}</span> {w.timeZone}, {seconds(w.durationSeconds)}: {windowEffects(w)}
-                    </div>
-                  ))}
-            </dd>
-            <dt>New pod grace</dt>
-            <dd>{seconds(pool.newPodGraceSeconds)}</dd>
-            <dt>Reservation TTL</dt>
-            <dd>{seconds(pool.reservationTtlSeconds)}</dd>
-          </dl>
-        </section>
-      </div>
+      <section className="card" aria-labelledby="timeline-heading">
+        <h2 id="timeline-heading">Scaling events</h2>
+        <ScalingTimeline events={pool.scalingEvents} />
+      </section>
+      <section className="card" aria-labelledby="settings-heading">
+        <h2 id="settings-heading">Settings</h2>
+        {operator ? (
+          <PoolSettingsForm pool={pool.name} values={pool as unknown as Record<string, unknown>} admin={isAdmin(me.role)} />
+        ) : (
+          <SettingsList values={pool as unknown as Record<string, unknown>} />
+        )}
+        <dl className="details">
+          <dt>Pod recycling</dt>
+          <dd data-testid="pod-recycling">
+            {pool.maxTasksPerPod === null && pool.maxPodAgeSeconds === null
+              ? "off"
+              : [pool.maxTasksPerPod !== null ? `after ${pool.maxTasksPerPod} task(s)` : null, pool.maxPodAgeSeconds !== null ? `after ${seconds(pool.maxPodAgeSeconds)}` : null]
+                  .filter(Boolean)
+                  .join(" or ")}
+          </dd>
+          <dt>Capacity windows</dt>
+          <dd data-testid="capacity-windows">
+            {pool.capacityWindows.length === 0
+              ? "none"
+              : pool.capacityWindows.map((w, i) => (
+                  <div key={i} className="small">
+                    <span className="mono">{w.cron}</span> {w.timeZone}, {seconds(w.durationSeconds)}: {windowEffects(w)}
+                  </div>
+                ))}
+          </dd>
+        </dl>
+      </section>
 
       {operator && (
         <section className="card danger-zone" aria-labelledby="delete-heading">
@@ -146,5 +136,20 @@ export default async function PoolPage({ params, searchParams }: Props) {
         </section>
       )}
     </div>
+  );
+}
+
+/** The settings for those who may not change them: the same list, read-only. */
+function SettingsList({ values }: { values: Record<string, unknown> }) {
+  return (
+    <dl className="details" data-testid="pool-settings">
+      {SETTING_GROUPS.flatMap((group) =>
+        POOL_SETTINGS.filter((s) => s.group === group && s.kind !== "json").map((s) => {
+          const shown = displayValue(s, values[s.name]);
+          const text = s.kind === "bool" ? (shown ? "yes" : "no") : shown === "" ? (s.emptyMeans ?? "–") : `${shown}${s.kind === "percent" ? " %" : s.kind === "seconds" ? " s" : ""}`;
+          return [<dt key={`${s.name}-t`}>{s.label}</dt>, <dd key={`${s.name}-d`}>{text}</dd>];
+        }),
+      )}
+    </dl>
   );
 }

@@ -9,6 +9,10 @@ const LABELS: Record<string, string> = {
   ensure_min: "Started minimum pods",
   pod_lost: "Pod lost",
   reservation_expired: "Reservation expired",
+  manual_scale: "Scaled by hand",
+  pod_drain: "Pod drained by hand",
+  pod_delete: "Pod deleted by hand",
+  policy_override: "Pod policy overridden",
 };
 
 export function ScalingTimeline({ events }: { events: ScalingEvent[] }) {
@@ -17,7 +21,8 @@ export function ScalingTimeline({ events }: { events: ScalingEvent[] }) {
   }
   const newestFirst = [...events].sort((a, b) => b.at.localeCompare(a.at));
   return (
-    <ol className="timeline" data-testid="scaling-timeline">
+    // Focusable: the list scrolls, and keyboard users must be able to scroll it too.
+    <ol className="timeline" data-testid="scaling-timeline" tabIndex={0} aria-label="Scaling events, newest first">
       {newestFirst.map((event, i) => (
         <li key={`${event.at}-${i}`} className={`timeline-item kind-${event.kind}`} data-testid="scaling-event" data-kind={event.kind}>
           <time dateTime={event.at}>{dateTime(event.at)}</time>
