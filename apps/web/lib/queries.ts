@@ -216,6 +216,34 @@ export const DELETE_OBJECT = /* GraphQL */ `
   }
 `;
 
+export const MOVE_OBJECT = /* GraphQL */ `
+  mutation MoveObject($from: String!, $to: String!) {
+    moveObject(from: $from, to: $to) { __typename ... on MutationMoveObjectSuccess { data { key } } ${ERROR} }
+  }
+`;
+
+export const CREATE_FOLDER = /* GraphQL */ `
+  mutation CreateFolder($folder: String!) {
+    createFolder(folder: $folder) { __typename ... on MutationCreateFolderSuccess { data } ${ERROR} }
+  }
+`;
+
+export const DELETE_OBJECTS = /* GraphQL */ `
+  mutation DeleteObjects($keys: [String!]!) {
+    deleteObjects(keys: $keys) { __typename ... on MutationDeleteObjectsSuccess { data } ${ERROR} }
+  }
+`;
+
+export const DELETE_FOLDER = /* GraphQL */ `
+  mutation DeleteFolder($folder: String!) {
+    deleteFolder(folder: $folder) { __typename ... on MutationDeleteFolderSuccess { data } ${ERROR} }
+  }
+`;
+
+export const OBJECTS_UNDER = /* GraphQL */ `
+  query ObjectsUnder($folder: String!) { objectsUnder(folder: $folder) { count more } }
+`;
+
 export const PRESIGNED_URL = /* GraphQL */ `
   query PresignedUrl($key: String!, $expiresIn: Int) { presignedUrl(key: $key, expiresIn: $expiresIn) }
 `;

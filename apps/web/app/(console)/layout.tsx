@@ -25,6 +25,7 @@ export default async function ConsoleLayout({ children }: { children: ReactNode 
     { href: "/cron", label: "Cron" },
     { href: "/locks", label: "Locks" },
     { href: "/files", label: "Files" },
+    { href: "/explorer", label: "Explorer" },
   ];
   if (me && isAdmin(me.role)) items.push({ href: "/tokens", label: "Tokens" });
 

@@ -3,6 +3,7 @@
 import { useActionState } from "react";
 import { FormMessage } from "@/components/form-message";
 import { fieldProps } from "@/lib/form-fields";
+import { useKeptForm } from "@/lib/client/use-kept-form";
 import type { PoolDetail } from "@/lib/types";
 import { scalePool, updatePool, type PoolFormState } from "../actions";
 
@@ -12,7 +13,8 @@ type Limits = Pick<PoolDetail, "name" | "minPods" | "maxPods" | "scaleUpAt" | "s
 
 export function ScalingControls({ pool }: { pool: Limits }) {
   const [saved, save, saving] = useActionState(updatePool, INITIAL);
-  const [scaled, scale, scaling] = useActionState(scalePool, INITIAL);
+  const [scaleAnswer, scale, scaling] = useActionState(scalePool, INITIAL);
+  const { shown: scaled, formProps: scaleFormProps } = useKeptForm(scaleAnswer, scale);
   return (
     <div className="stack">
       {/* Re-keyed when the saved limits change, so the inputs show what the API now holds. */}
@@ -52,7 +54,7 @@ export function ScalingControls({ pool }: { pool: Limits }) {
         </div>
       </form>
 
-      <form action={scale} className="inline-form" data-testid="scale-pool-form" noValidate>
+      <form {...scaleFormProps} className="inline-form" data-testid="scale-pool-form" noValidate>
         <input type="hidden" name="pool" value={pool.name} />
         <label className="field">
           <span>Scale to pods now</span>
