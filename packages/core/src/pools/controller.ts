@@ -13,7 +13,7 @@ import { decideScaling, livePods, nextLowSince, planManualScale, utilization, ty
 import { PodBusyError, PodPhaseError, PoolBusyError, PoolExistsError } from "./errors.js";
 import { PodNotFoundError } from "../agents/errors.js";
 import { PoolGuards, type PoolGuard } from "./guard.js";
-import { poolMetrics, recordPoolGauges } from "./metrics.js";
+import { forgetGaugesOfPoolsOtherThan, forgetPoolGauges, poolMetrics, recordPoolGauges } from "./metrics.js";
 import { planRuntime, toPodSnapshots, type PodRow, type PoolView } from "./observe.js";
 import { getPool, podSnapshots, specOf, type PoolCondition } from "./queries.js";
 import { mergeSpec, PoolSpecError, validatePoolSpec, withDefaults, type PoolSpecInput } from "./spec.js";
@@ -237,6 +237,7 @@ export class PoolController {
     if (runtime) for (const p of pods) await runtime.delete(runtimeSpec(pool), p.name).catch(() => {});
     // The agent token Secret goes with the pool (the tokens themselves went with its row).
     await runtime?.releasePool?.(runtimeSpec(pool)).catch(() => {});
+    forgetPoolGauges(name);
     await this.ctx.events.publish("pool", { name, podCount: 0, utilization: 0, deleted: true, at: this.ctx.now().toISOString() });
   }
 
@@ -360,6 +361,7 @@ export class PoolController {
    */
   async reconcileAll(signal?: AbortSignal): Promise<ReconcileReport[]> {
     const pools = await this.ctx.prisma.pool.findMany({ orderBy: { name: "asc" } });
+    forgetGaugesOfPoolsOtherThan(pools.map((p) => p.name));
     for (const id of this.informers.keys()) if (!pools.some((p) => p.id === id)) this.forgetInformer(id);
     // Housekeeping runs beside the pass, one at a time: a slow or stuck runtime call there must
     // never hold up the pools' passes.
