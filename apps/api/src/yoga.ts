@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { authorizationFromConnectionParams, createContext, type BerthContext } from "./context.js";
 import { exposeExpectedErrors } from "./errors.js";
 import { fileRoutes } from "./files-route.js";
+import { requestMetrics } from "./request-metrics.js";
 import { httpRoutes, type HttpRoutes } from "./http.js";
 import { admittedToken, apiPolicy, dedupeRootQueries } from "./policy/index.js";
 import { schema as berthSchema } from "./schema/index.js";
@@ -58,6 +59,8 @@ export function createBerthYoga(services: Services, options: BerthYogaOptions = 
     // The overall cap; bodies are held to MAX_REQUEST_BYTES, multipart uploads to MAX_GRAPHQL_UPLOAD_BYTES, below.
     maxRequestBodySize: api.maxRequestBytes + Math.min(storage.maxUploadBytes, api.maxGraphqlUploadBytes),
     plugins: [
+      // First, so that it sees every request, those the routes below answer included.
+      requestMetrics(),
       httpRoutes(services, typeof options.routes === "function" ? options.routes(services) : (options.routes ?? withUploads(services, fileRoutes(services)))),
       // Browsers send forms and multipart without a preflight; such requests must carry this header.
       // JSON requests are preflighted by browsers and pass, so scripts need nothing extra.
