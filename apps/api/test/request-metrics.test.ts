@@ -7,7 +7,7 @@ async function value(name: string, labels: Record<string, string> = {}, suffix =
   const metric = await registry.getSingleMetric(name)?.get();
   const wanted = suffix ? `${name}${suffix}` : undefined;
   return (metric?.values ?? [])
-    .filter((v) => (!wanted || v.metricName === wanted) && Object.entries(labels).every(([k, x]) => String(v.labels[k]) === x))
+    .filter((v) => (!wanted || (v as { metricName?: string }).metricName === wanted) && Object.entries(labels).every(([k, x]) => String(v.labels[k]) === x))
     .reduce((sum, v) => sum + v.value, 0);
 }
 

@@ -28,7 +28,7 @@ export const POOL = /* GraphQL */ `
         name phase createdAt lastHeartbeatAt
         slots { index state reservedUntil task { id type status } }
       }
-      scalingEvents(last: 50) { kind fromPods toPods utilization reason at }
+      scalingEvents(last: 50) { kind fromPods toPods utilization reason actor at }
     }
   }
 `;

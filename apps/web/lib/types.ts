@@ -59,6 +59,8 @@ export interface ScalingEvent {
   toPods: number;
   utilization: number | null;
   reason: string | null;
+  /** The token name of whoever scaled by hand. */
+  actor?: string | null;
   at: string;
 }
 

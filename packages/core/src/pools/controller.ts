@@ -241,8 +241,8 @@ export class PoolController {
     await this.ctx.events.publish("pool", { name, podCount: 0, utilization: 0, deleted: true, at: this.ctx.now().toISOString() });
   }
 
-  /** Manual scale through the same safety as the autoscaler: busy pods are never removed. */
-  async scalePool(name: string, pods: number): Promise<ScaleResult> {
+  /** Manual scale through the same safety as the autoscaler: busy pods are never removed. `actor` (a token name) is recorded. */
+  async scalePool(name: string, pods: number, actor?: string): Promise<ScaleResult> {
     const pool = await getPool(this.ctx, name);
     if (!Number.isInteger(pods) || pods < pool.minPods || pods > pool.maxPods) {
       throw new PoolSpecError("pods", `pods must be between minPods (${pool.minPods}) and maxPods (${pool.maxPods}); change the limits first`);
@@ -267,6 +267,7 @@ export class PoolController {
           toPods: podCount,
           utilization: utilization(livePods(before)),
           reason: `manual scale to ${pods}: ${created.length} added, ${removed} removed, ${blocked} busy pod(s) kept`,
+          actor,
         });
         await publishPoolChanged(this.ctx, pool, after);
         return { requested: pods, applied: created.length + removed, blockedPods: blocked, podCount };
@@ -809,7 +810,7 @@ export class PoolController {
 
   private async record(
     pool: Pool,
-    e: { kind: string; fromPods: number; toPods: number; utilization: number; reason: string },
+    e: { kind: string; fromPods: number; toPods: number; utilization: number; reason: string; actor?: string },
     opts: { dedupeSeconds?: number } = {},
   ): Promise<void> {
     if (opts.dedupeSeconds) {
@@ -817,7 +818,7 @@ export class PoolController {
       if (last && last.kind === e.kind && last.reason === e.reason && this.ctx.now().getTime() - last.at.getTime() < opts.dedupeSeconds * 1000) return;
     }
     await this.ctx.prisma.scalingEvent.create({
-      data: { poolId: pool.id, kind: e.kind, fromPods: e.fromPods, toPods: e.toPods, utilization: e.utilization, reason: e.reason, at: this.ctx.now() },
+      data: { poolId: pool.id, kind: e.kind, fromPods: e.fromPods, toPods: e.toPods, utilization: e.utilization, reason: e.reason, actor: e.actor ?? null, at: this.ctx.now() },
     });
   }
 }
