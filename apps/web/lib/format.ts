@@ -62,3 +62,11 @@ export function seconds(s: number | null | undefined): string {
   if (s % 60 === 0 && s > 0) return `${s / 60} min`;
   return `${s} s`;
 }
+
+/** "web-1a2b3 #2": where a task runs, or ran once it has ended (the task keeps the pod's name). */
+export function taskPlace(task: { podName?: string | null; slotIndex?: number | null; pod?: { name: string } | null; slot?: { index: number } | null }): string {
+  const pod = task.pod?.name ?? task.podName;
+  if (!pod) return "–";
+  const index = task.slot?.index ?? task.slotIndex;
+  return index == null ? pod : `${pod} #${index}`;
+}

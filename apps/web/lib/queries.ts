@@ -37,7 +37,7 @@ export const TASKS = /* GraphQL */ `
   query Tasks($pool: String, $status: [String!], $first: Int) {
     tasks(pool: $pool, status: $status, first: $first) {
       id type status createdAt startedAt finishedAt error output
-      pod { name } slot { index state }
+      podName slotIndex pod { name } slot { index state }
     }
   }
 `;

@@ -89,6 +89,9 @@ export interface Task {
   output?: unknown;
   pod: { name: string } | null;
   slot: { index: number; state: SlotState } | null;
+  /** Where the task runs or last ran, kept after it ended and after the pod is gone. */
+  podName?: string | null;
+  slotIndex?: number | null;
 }
 
 export interface SlotChange {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ago, bytes, duration, percent, relative, seconds } from "../lib/format";
+import { ago, bytes, duration, percent, relative, seconds, taskPlace } from "../lib/format";
 
 describe("formatting", () => {
   it("spells out durations at a readable scale", () => {
@@ -36,5 +36,13 @@ describe("formatting", () => {
     expect(seconds(86_400)).toBe("1 d");
     expect(seconds(90)).toBe("90 s");
     expect(seconds(300)).toBe("5 min");
+  });
+});
+
+describe("where a task ran", () => {
+  it("keeps the pod's name once the task has ended and the live pod link is gone", () => {
+    expect(taskPlace({ pod: { name: "web-1" }, slot: { index: 2 }, podName: "web-1", slotIndex: 2 })).toBe("web-1 #2");
+    expect(taskPlace({ pod: null, slot: null, podName: "web-1", slotIndex: 0 })).toBe("web-1 #0");
+    expect(taskPlace({ pod: null, slot: null, podName: null })).toBe("–");
   });
 });

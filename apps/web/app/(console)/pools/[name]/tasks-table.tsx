@@ -1,9 +1,10 @@
 import { api } from "@/lib/api";
-import { dateTime } from "@/lib/format";
+import { taskPlace } from "@/lib/format";
 import { TASKS } from "@/lib/queries";
 import type { Task } from "@/lib/types";
 import { EmptyState } from "@/components/empty-state";
 import { DataTable } from "@/components/data-table";
+import { Time } from "@/components/time";
 import { TaskActions } from "./task-actions";
 
 export async function TasksTable({ pool, operator }: { pool: string; operator: boolean }) {
@@ -35,9 +36,13 @@ export async function TasksTable({ pool, operator }: { pool: string; operator: b
               </details>
             )}
           </td>
-          <td>{task.pod ? `${task.pod.name}${task.slot ? ` #${task.slot.index}` : ""}` : "–"}</td>
-          <td>{dateTime(task.createdAt)}</td>
-          <td>{dateTime(task.finishedAt)}</td>
+          <td>{taskPlace(task)}</td>
+          <td className="small">
+            <Time iso={task.createdAt} />
+          </td>
+          <td className="small">
+            <Time iso={task.finishedAt} />
+          </td>
           {operator && (
             <td>
               <TaskActions id={task.id} status={task.status} />
