@@ -27,6 +27,9 @@ test("the bundled explorer runs a query through the console's session and reads 
   await shoot(page, "explorer-wide");
   // GraphiQL's own editor widgets are the library's; the page around them is checked.
   await expectAccessible(page, [".graphiql-container"]);
+  // On a phone the documentation is closed again to make room; nothing may stick out sideways.
+  await explorer.getByRole("button", { name: /documentation/i }).click();
   await page.setViewportSize({ width: 390, height: 844 });
   await shoot(page, "explorer-narrow");
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
 });

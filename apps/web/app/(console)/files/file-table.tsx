@@ -93,7 +93,7 @@ export function FileTable({ prefix, folders, objects, operator, arrangement, foo
           )}
         </div>
       )}
-      <div className="table-wrap">
+      <div className="table-wrap" tabIndex={0} role="region" aria-label="Folder contents">
         <table className="table files-table" data-testid="files-table">
           <thead>
             <tr>
