@@ -32,6 +32,8 @@ test("folders, rename, search, sort, share expiry and bulk deletes in the file b
 
   // Sorting by size, largest first, then back.
   await page.getByTestId("sort-size").click();
+  await expect(page).toHaveURL(/sort=size$/);
+  await expect(page.getByTestId("object-row").first()).toHaveAttribute("data-key", `${root}alpha.txt`);
   await page.getByTestId("sort-size").click();
   await expect(page).toHaveURL(/sort=size&dir=desc/);
   await expect(page.getByTestId("object-row").first()).toHaveAttribute("data-key", `${root}beta.txt`);

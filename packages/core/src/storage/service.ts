@@ -113,14 +113,16 @@ export function createStorageService(backend: StorageBackend, options: { maxUplo
   async function keysUnder(prefix: string, limit: number): Promise<{ keys: string[]; more: boolean }> {
     const keys: string[] = [];
     const folders = [prefix];
+    let visited = 0;
     while (folders.length > 0) {
+      // Folders are bounded as well: on local disk, empty directories made by hand hold no object.
+      if (++visited > limit) return { keys, more: true };
       const folder = folders.shift()!;
       let after: string | null = null;
       do {
         const page = await backend.list(folder, { limit: WALK_PAGE, after });
         keys.push(...page.objects.map((o) => o.key));
         if (keys.length > limit) return { keys: keys.slice(0, limit), more: true };
-        // Every folder holds at least one object, so the folders to visit stay below the limit too.
         folders.push(...page.folders);
         after = page.nextAfter;
       } while (after !== null);
