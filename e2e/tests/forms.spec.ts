@@ -23,6 +23,13 @@ test("scaling: a refused pod count stays typed; the submit form keeps what was t
   // Editing the count makes the old refusal go: it no longer describes what is in the box.
   await scale.getByTestId("scale-pods").fill("1");
   await expect(page.getByTestId("scale-pool-message")).toHaveCount(0);
+  await scale.getByRole("button", { name: "Scale" }).click();
+  await expect(page.getByTestId("scale-pool-message")).toContainText("Now 1 pod");
+  // The timeline says in words what happened, and who asked.
+  await page.reload();
+  const manual = page.locator('[data-testid="scaling-event"][data-kind="manual_scale"]').first();
+  await expect(manual).toContainText("Scaled by hand");
+  await expect(manual.getByTestId("scaling-actor")).toContainText("by bootstrap");
 
   const submit = page.getByTestId("submit-task-form");
   await submit.getByTestId("task-type").selectOption("plan");
