@@ -9,7 +9,7 @@ import {
   TooManyObjectsError,
   type StorageService,
 } from "../../src/storage/index.js";
-import { backendNames, closeShared, openStorage, type StorageFixture } from "./support/backends.js";
+import { allKeys, backendNames, closeShared, openStorage, type StorageFixture } from "./support/backends.js";
 
 afterAll(closeShared);
 
@@ -23,11 +23,8 @@ describe.each(backendNames)("%s storage: copy, move, folders and bulk deletes", 
   });
   afterEach(() => fixture.close());
 
-  async function everything(prefix = ""): Promise<string[]> {
-    const { folders, objects } = await storage.list(prefix);
-    const below = await Promise.all(folders.map((folder) => everything(folder)));
-    return [...objects.map((o) => o.key), ...below.flat()].sort();
-  }
+  /** Nothing but committed objects is visible: no temp files, no half-written objects. */
+  const everything = (prefix = "") => allKeys(storage, prefix);
 
   describe("copy and move", () => {
     it("copy keeps the source and gives the copy the same bytes and content type", async () => {
