@@ -23,6 +23,17 @@ test("the bundled explorer runs a query through the console's session and reads 
   await expect(explorer.locator(".graphiql-doc-explorer")).toContainText("Query");
   expect(outside).toEqual([]);
 
+  // A subscription streams over SSE through the same proxy (cron runs are reported every second).
+  await page.goto(`/explorer?query=${encodeURIComponent("subscription Runs { cronRunUpdated { __typename } }")}`);
+  await expect(explorer.locator(".graphiql-query-editor")).toContainText("cronRunUpdated");
+  await explorer.locator(".graphiql-execute-button").click();
+  await expect(explorer.locator(".graphiql-response")).toContainText("CronRunUpdated");
+  await explorer.locator(".graphiql-execute-button").click(); // stops it
+  await page.goto(`/explorer?query=${encodeURIComponent("{ pools { name } }")}`);
+  await expect(explorer.locator(".graphiql-query-editor")).toContainText("pools");
+  await explorer.locator(".graphiql-execute-button").click();
+  await expect(response).toContainText('"pools"');
+
   await page.setViewportSize({ width: 1280, height: 860 });
   await shoot(page, "explorer-wide");
   // GraphiQL's own editor widgets are the library's; the page around them is checked.
