@@ -38,4 +38,6 @@ test("scaling: a refused pod count stays typed; the submit form keeps what was t
   await expect(page.getByTestId("submit-task-message")).toBeVisible();
   await expect(submit.getByTestId("task-type")).toHaveValue("plan");
   await expect(submit.getByTestId("task-duration")).toHaveValue("1200");
+  // "Submitted … (running)" no longer says what the task is doing a little later: it goes.
+  await expect(page.getByTestId("submit-task-message")).toHaveCount(0, { timeout: 20_000 });
 });
