@@ -56,6 +56,7 @@ test("upload, list, preview, download and delete files", async ({ signedIn: page
   // Share link is a presigned URL for this key.
   await textRow.getByTestId("share-object").click();
   await expect(textRow.getByTestId("share-link")).toHaveValue(/notes\.txt/);
+  await page.getByTestId("share-dialog").getByRole("button", { name: "Close" }).click();
 
   // The folder shows up one level up.
   await page.goto("/files");

@@ -66,6 +66,8 @@ export async function startServer(config: BerthConfig, options: StartServerOptio
     (closing ??= (async () => {
       // Background work first: no reconcile pass acts on pods while the process goes away.
       await services.stopBackground();
+      // Live streams (SSE, WebSocket) never finish by themselves: end them now, not after the grace period.
+      services.subscriptions.endAll();
       for (const client of wss.clients) client.close(1001, "server shutting down");
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();

@@ -8,12 +8,15 @@ interface Props {
   children: ReactNode;
   /** Under the table, inside its frame (pagination). */
   footer?: ReactNode;
+  /** Names the scrollable frame for screen readers. */
+  label?: string;
 }
 
 /** The console's table: a frame that scrolls sideways on narrow screens, a header row, the rows. */
-export function DataTable({ columns, testId, children, footer }: Props) {
+export function DataTable({ columns, testId, children, footer, label = "Table" }: Props) {
   return (
-    <div className="table-wrap">
+    // Focusable, so that a table wider than a phone's screen can be scrolled from the keyboard.
+    <div className="table-wrap" tabIndex={0} role="region" aria-label={label}>
       <table className="table" data-testid={testId}>
         <thead>
           <tr>

@@ -75,3 +75,11 @@ export function heartbeat(pod: { createdAt: string; lastHeartbeatAt: string | nu
   if (!real) return pod.phase === "Lost" ? "no heartbeat ever" : "no heartbeat yet";
   return `${prefix} ${now ? ago(pod.lastHeartbeatAt, now) : dateTime(pod.lastHeartbeatAt)}`;
 }
+
+/** "web-1a2b3 #2": where a task runs, or ran once it has ended (the task keeps the pod's name). */
+export function taskPlace(task: { podName?: string | null; slotIndex?: number | null; pod?: { name: string } | null; slot?: { index: number } | null }): string {
+  const pod = task.pod?.name ?? task.podName;
+  if (!pod) return "–";
+  const index = task.slot?.index ?? task.slotIndex;
+  return index == null ? pod : `${pod} #${index}`;
+}

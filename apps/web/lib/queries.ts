@@ -32,7 +32,7 @@ export const POOL = /* GraphQL */ `
         name phase createdAt lastHeartbeatAt
         slots { index state reservedUntil task { id type status } }
       }
-      scalingEvents(last: 50) { kind fromPods toPods utilization reason at }
+      scalingEvents(last: 50) { kind fromPods toPods utilization reason actor at }
     }
   }
 `;
@@ -224,6 +224,34 @@ export const DELETE_OBJECT = /* GraphQL */ `
       ${ERROR}
     }
   }
+`;
+
+export const MOVE_OBJECT = /* GraphQL */ `
+  mutation MoveObject($from: String!, $to: String!) {
+    moveObject(from: $from, to: $to) { __typename ... on MutationMoveObjectSuccess { data { key } } ${ERROR} }
+  }
+`;
+
+export const CREATE_FOLDER = /* GraphQL */ `
+  mutation CreateFolder($folder: String!) {
+    createFolder(folder: $folder) { __typename ... on MutationCreateFolderSuccess { data } ${ERROR} }
+  }
+`;
+
+export const DELETE_OBJECTS = /* GraphQL */ `
+  mutation DeleteObjects($keys: [String!]!) {
+    deleteObjects(keys: $keys) { __typename ... on MutationDeleteObjectsSuccess { data } ${ERROR} }
+  }
+`;
+
+export const DELETE_FOLDER = /* GraphQL */ `
+  mutation DeleteFolder($folder: String!) {
+    deleteFolder(folder: $folder) { __typename ... on MutationDeleteFolderSuccess { data } ${ERROR} }
+  }
+`;
+
+export const OBJECTS_UNDER = /* GraphQL */ `
+  query ObjectsUnder($folder: String!) { objectsUnder(folder: $folder) { count more } }
 `;
 
 export const PRESIGNED_URL = /* GraphQL */ `

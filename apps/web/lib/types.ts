@@ -59,6 +59,8 @@ export interface ScalingEvent {
   toPods: number;
   utilization: number | null;
   reason: string | null;
+  /** The token name of whoever scaled by hand. */
+  actor?: string | null;
   at: string;
 }
 
@@ -131,6 +133,9 @@ export interface Task {
   output?: unknown;
   pod: { name: string } | null;
   slot: { index: number; state: SlotState } | null;
+  /** Where the task runs or last ran, kept after it ended and after the pod is gone. */
+  podName?: string | null;
+  slotIndex?: number | null;
 }
 
 export interface SlotChange {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ago, bytes, duration, heartbeat, percent, relative, seconds } from "../lib/format";
+import { ago, bytes, duration, heartbeat, percent, relative, seconds, taskPlace } from "../lib/format";
 
 describe("formatting", () => {
   it("spells out durations at a readable scale", () => {
@@ -46,5 +46,13 @@ describe("formatting", () => {
     expect(heartbeat({ ...pod, lastHeartbeatAt: "2026-11-29T11:58:00Z" }, now)).toBe("last heartbeat 2 min ago");
     expect(heartbeat({ ...pod, phase: "Ready", lastHeartbeatAt: "2026-11-29T11:59:55Z" }, now)).toBe("heartbeat 5 s ago");
     expect(heartbeat({ ...pod, phase: "Starting", lastHeartbeatAt: null }, now)).toBe("no heartbeat yet");
+  });
+});
+
+describe("where a task ran", () => {
+  it("keeps the pod's name once the task has ended and the live pod link is gone", () => {
+    expect(taskPlace({ pod: { name: "web-1" }, slot: { index: 2 }, podName: "web-1", slotIndex: 2 })).toBe("web-1 #2");
+    expect(taskPlace({ pod: null, slot: null, podName: "web-1", slotIndex: 0 })).toBe("web-1 #0");
+    expect(taskPlace({ pod: null, slot: null, podName: null })).toBe("–");
   });
 });

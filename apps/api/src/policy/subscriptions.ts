@@ -96,6 +96,12 @@ export class LiveSubscriptions {
     }
   }
 
+  /** Ends every subscription and connection at once: the server is going away, and open streams would hold it up. */
+  endAll(): void {
+    const ending = new GraphQLError("the server is shutting down: subscribe again", { extensions: { code: "SERVER_SHUTTING_DOWN" } });
+    for (const set of [...this.byToken.values()]) for (const live of [...set]) live.end(ending);
+  }
+
   /** Re-verifies the tokens holding subscriptions in one query; ends those no longer valid. */
   async recheck(): Promise<void> {
     const ids = [...new Set([...this.byToken.keys()].map((k) => k.replace(/^connection:/, "")))];

@@ -53,6 +53,7 @@ const ScalingEventRef = builder.objectRef<ScalingEvent>("ScalingEvent").implemen
     toPods: t.exposeInt("toPods"),
     utilization: t.exposeFloat("utilization"),
     reason: t.exposeString("reason"),
+    actor: t.string({ nullable: true, description: "The token name of whoever scaled by hand; null for the autoscaler's decisions.", resolve: (e) => e.actor ?? null }),
     at: t.expose("at", { type: "DateTime" }),
   }),
 });
@@ -289,7 +290,7 @@ builder.mutationFields((t) => ({
     type: ScaleResultRef,
     errors: {},
     args: { name: t.arg.string({ required: true }), pods: t.arg.int({ required: true }) },
-    resolve: (_r, args, ctx) => ctx.services.pools.scalePool(args.name, args.pods),
+    resolve: (_r, args, ctx) => ctx.services.pools.scalePool(args.name, args.pods, ctx.auth?.name),
   }),
   drainPod: t.field({
     type: PodActionRef,

@@ -1,5 +1,5 @@
 import { Readable } from "node:stream";
-import { contentTypeOf, ObjectNotFoundError, type ObjectInfo, type ObjectMetadata, type SavedObject } from "@berth/core/storage";
+import { contentTypeOf, MAX_BULK_OBJECTS, ObjectNotFoundError, type ObjectInfo, type ObjectMetadata, type SavedObject } from "@berth/core/storage";
 import { builder } from "../builder.js";
 import "./storage-errors.js";
 import { chunksOf } from "../streams.js";
@@ -62,6 +62,13 @@ builder.queryFields((t) => ({
     args: { key: t.arg.string({ required: true }) },
     resolve: (_r, args, ctx) => ctx.services.storage.getMetadata(args.key).catch(notFoundAsNull),
   }),
+  objectsUnder: t.field({
+    type: FolderContents,
+    description: `The objects below a folder, every level, up to ${MAX_BULK_OBJECTS} (what deleteFolder would delete).`,
+    args: { folder: t.arg.string({ required: true }) },
+    complexity: { field: 100, multiplier: 1 },
+    resolve: (_r, args, ctx) => ctx.services.storage.listUnder(args.folder),
+  }),
   presignedUrl: t.field({
     type: "String",
     nullable: true,
@@ -73,6 +80,14 @@ builder.queryFields((t) => ({
     },
   }),
 }));
+
+const FolderContents = builder.objectRef<{ keys: string[]; more: boolean }>("FolderContents").implement({
+  fields: (t) => ({
+    count: t.int({ resolve: (c) => c.keys.length }),
+    keys: t.exposeStringList("keys"),
+    more: t.exposeBoolean("more", { description: `True when there are more than ${MAX_BULK_OBJECTS} objects: deleteFolder would refuse.` }),
+  }),
+});
 
 builder.mutationFields((t) => ({
   uploadObject: t.field({
@@ -94,6 +109,40 @@ builder.mutationFields((t) => ({
       await ctx.services.storage.delete(args.key);
       return true;
     },
+  }),
+  moveObject: t.field({
+    type: StoredObjectRef,
+    errors: {},
+    description: "Renames or moves an object (copy, then delete the source). Refuses a target that holds an object unless `overwrite`.",
+    args: { from: t.arg.string({ required: true }), to: t.arg.string({ required: true }), overwrite: t.arg.boolean({ defaultValue: false }) },
+    resolve: (_r, args, ctx) => ctx.services.storage.move(args.from, args.to, { overwrite: args.overwrite ?? false }),
+  }),
+  copyObject: t.field({
+    type: StoredObjectRef,
+    errors: {},
+    args: { from: t.arg.string({ required: true }), to: t.arg.string({ required: true }), overwrite: t.arg.boolean({ defaultValue: false }) },
+    resolve: (_r, args, ctx) => ctx.services.storage.copy(args.from, args.to, { overwrite: args.overwrite ?? false }),
+  }),
+  createFolder: t.field({
+    type: "String",
+    errors: {},
+    description: "Makes an empty folder visible (a zero-byte `.keep` object in it); returns its prefix.",
+    args: { folder: t.arg.string({ required: true }) },
+    resolve: (_r, args, ctx) => ctx.services.storage.createFolder(args.folder),
+  }),
+  deleteObjects: t.field({
+    type: "Int",
+    errors: {},
+    description: `Deletes up to ${MAX_BULK_OBJECTS} keys; one invalid key and none is deleted. Returns how many keys were deleted.`,
+    args: { keys: t.arg.stringList({ required: true }) },
+    resolve: (_r, args, ctx) => ctx.services.storage.deleteMany(args.keys),
+  }),
+  deleteFolder: t.field({
+    type: "Int",
+    errors: {},
+    description: `Deletes every object below the folder, or nothing (TooManyObjectsError) when there are more than ${MAX_BULK_OBJECTS}. Returns how many.`,
+    args: { folder: t.arg.string({ required: true }) },
+    resolve: (_r, args, ctx) => ctx.services.storage.deleteFolder(args.folder),
   }),
 }));
 

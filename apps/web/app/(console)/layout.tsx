@@ -39,6 +39,7 @@ export default async function ConsoleLayout({ children }: { children: ReactNode 
     { href: "/locks", label: "Locks" },
     { href: "/cluster", label: "Cluster" },
     { href: "/files", label: "Files" },
+    { href: "/explorer", label: "Explorer" },
   ];
   if (me && isAdmin(me.role)) items.push({ href: "/tokens", label: "Tokens" }, { href: "/audit", label: "Audit" });
 

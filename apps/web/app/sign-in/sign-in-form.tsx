@@ -2,12 +2,15 @@
 
 import { useActionState } from "react";
 import { IDLE } from "@/lib/mutation";
+import { useKeptForm } from "@/lib/client/use-kept-form";
 import { signIn } from "./actions";
 
 export function SignInForm({ next }: { next: string }) {
-  const [state, action, pending] = useActionState(signIn, IDLE);
+  const [answer, action, pending] = useActionState(signIn, IDLE);
+  // A refused token stays in the box, to be corrected rather than pasted again.
+  const { shown: state, formProps } = useKeptForm(answer, action);
   return (
-    <form action={action} className="stack" aria-describedby={state.status === "error" ? "sign-in-error" : undefined}>
+    <form {...formProps} className="stack" aria-describedby={state.status === "error" ? "sign-in-error" : undefined}>
       <input type="hidden" name="next" value={next} />
       <label className="field">
         <span>API token</span>

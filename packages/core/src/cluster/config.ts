@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
-import { resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { z } from "zod";
 import { detectCluster, type ClusterInfo, type Env } from "./detect.js";
 
@@ -178,13 +179,24 @@ export interface BerthConfig {
 }
 
 /**
+ * The checkout's root (where pnpm-workspace.yaml is) above `cwd`, if any: `pnpm start` runs at
+ * the root and `pnpm --filter @berth/api start` in apps/api, and both must find the same data.
+ */
+export function workspaceRoot(cwd: string): string | undefined {
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "pnpm-workspace.yaml"))) return dir;
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+/**
  * Reads and validates the whole configuration once. Throws ConfigError naming the
  * first variable that is invalid, or a combination that cannot work.
  */
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): BerthConfig {
   const v = parseVariables(env);
   const cluster = detectCluster(env);
-  const dataDir = resolve(cwd, v.BERTH_DATA_DIR);
+  const dataDir = env.BERTH_DATA_DIR ? resolve(cwd, v.BERTH_DATA_DIR) : join(workspaceRoot(cwd) ?? cwd, ".berth");
   const storageType = v.STORAGE_TYPE ?? (cluster.clustered ? "minio" : "local");
   const runtimeType = v.POD_RUNTIME ?? (cluster.mode === "kubernetes" ? "kubernetes" : "local");
 

@@ -14,7 +14,7 @@ import { PodBusyError, PodPhaseError, PoolBusyError, PoolExistsError } from "./e
 import { PodNotFoundError } from "../agents/errors.js";
 import { isResync } from "../events/index.js";
 import { PoolGuards, type PoolGuard } from "./guard.js";
-import { poolMetrics, recordPoolGauges } from "./metrics.js";
+import { forgetGaugesOfPoolsOtherThan, forgetPoolGauges, poolMetrics, recordPoolGauges } from "./metrics.js";
 import { planRuntime, toPodSnapshots, type PodRow, type PoolView } from "./observe.js";
 import { getPool, podSnapshots, specOf, type PoolCondition } from "./queries.js";
 import { mergeSpec, PoolSpecError, validatePoolSpec, withDefaults, type PoolSpec, type PoolSpecInput } from "./spec.js";
@@ -272,11 +272,12 @@ export class PoolController {
     if (runtime) for (const p of pods) await runtime.delete(runtimeSpec(pool), p.name).catch(() => {});
     // The agent token Secret goes with the pool (the tokens themselves went with its row).
     await runtime?.releasePool?.(runtimeSpec(pool)).catch(() => {});
+    forgetPoolGauges(name);
     await this.ctx.events.publish("pool", { name, podCount: 0, utilization: 0, deleted: true, at: this.ctx.now().toISOString() });
   }
 
-  /** Manual scale through the same safety as the autoscaler: busy pods are never removed. */
-  async scalePool(name: string, pods: number): Promise<ScaleResult> {
+  /** Manual scale through the same safety as the autoscaler: busy pods are never removed. `actor` (a token name) is recorded. */
+  async scalePool(name: string, pods: number, actor?: string): Promise<ScaleResult> {
     const pool = await getPool(this.ctx, name);
     if (!Number.isInteger(pods) || pods < pool.minPods || pods > pool.maxPods) {
       throw new PoolSpecError("pods", `pods must be between minPods (${pool.minPods}) and maxPods (${pool.maxPods}); change the limits first`);
@@ -301,6 +302,7 @@ export class PoolController {
           toPods: podCount,
           utilization: utilization(livePods(before)),
           reason: `manual scale to ${pods}: ${created.length} added, ${removed} removed, ${blocked} busy pod(s) kept`,
+          actor,
         });
         await publishPoolChanged(this.ctx, pool, after);
         return { requested: pods, applied: created.length + removed, blockedPods: blocked, podCount };
@@ -395,6 +397,7 @@ export class PoolController {
    */
   async reconcileAll(signal?: AbortSignal): Promise<ReconcileReport[]> {
     const pools = await this.ctx.prisma.pool.findMany({ orderBy: { name: "asc" } });
+    forgetGaugesOfPoolsOtherThan(pools.map((p) => p.name));
     for (const id of this.informers.keys()) if (!pools.some((p) => p.id === id)) this.forgetInformer(id);
     for (const id of this.sampledAt.keys()) if (!pools.some((p) => p.id === id)) this.sampledAt.delete(id);
     // Housekeeping runs beside the pass, one at a time: a slow or stuck runtime call there must
@@ -906,7 +909,7 @@ export class PoolController {
 
   private async record(
     pool: Pool,
-    e: { kind: string; fromPods: number; toPods: number; utilization: number; reason: string },
+    e: { kind: string; fromPods: number; toPods: number; utilization: number; reason: string; actor?: string },
     opts: { dedupeSeconds?: number } = {},
   ): Promise<void> {
     if (opts.dedupeSeconds) {
@@ -914,7 +917,7 @@ export class PoolController {
       if (last && last.kind === e.kind && last.reason === e.reason && this.ctx.now().getTime() - last.at.getTime() < opts.dedupeSeconds * 1000) return;
     }
     await this.ctx.prisma.scalingEvent.create({
-      data: { poolId: pool.id, kind: e.kind, fromPods: e.fromPods, toPods: e.toPods, utilization: e.utilization, reason: e.reason, at: this.ctx.now() },
+      data: { poolId: pool.id, kind: e.kind, fromPods: e.fromPods, toPods: e.toPods, utilization: e.utilization, reason: e.reason, actor: e.actor ?? null, at: this.ctx.now() },
     });
   }
 }

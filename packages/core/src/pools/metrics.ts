@@ -51,7 +51,11 @@ export const poolMetrics = {
 
 const PHASES = ["Pending", "Starting", "Ready", "Draining", "Terminating", "Lost"] as const;
 
+/** Pools this process has set gauges for, so that a deleted pool's label sets can be removed. */
+const gaugedPools = new Set<string>();
+
 export function recordPoolGauges(pool: string, pods: PodSnapshot[], utilization: number): void {
+  gaugedPools.add(pool);
   for (const phase of PHASES) slotMetrics.pods.set({ pool, phase }, pods.filter((p) => p.phase === phase).length);
   const slots = countSlots(pods);
   slotMetrics.slots.set({ pool, state: "idle" }, slots.idle);
@@ -59,4 +63,18 @@ export function recordPoolGauges(pool: string, pods: PodSnapshot[], utilization:
   slotMetrics.slots.set({ pool, state: "reserved" }, slots.reserved);
   poolMetrics.utilization.set({ pool }, utilization);
   poolMetrics.runningUtilization.set({ pool }, runningUtilization(pods));
+}
+
+/** Removes a pool's gauges: a deleted pool must not go on reporting its last pods and slots. */
+export function forgetPoolGauges(pool: string): void {
+  gaugedPools.delete(pool);
+  for (const phase of PHASES) slotMetrics.pods.remove({ pool, phase });
+  for (const state of ["idle", "running", "reserved"]) slotMetrics.slots.remove({ pool, state });
+  poolMetrics.utilization.remove({ pool });
+}
+
+/** Level-triggered: forgets the gauges of every pool not in `existing` (deleted through another replica too). */
+export function forgetGaugesOfPoolsOtherThan(existing: Iterable<string>): void {
+  const keep = new Set(existing);
+  for (const pool of [...gaugedPools]) if (!keep.has(pool)) forgetPoolGauges(pool);
 }

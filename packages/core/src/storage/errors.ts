@@ -94,3 +94,22 @@ export class InvalidStorageArgumentError extends Error {
     this.name = "InvalidStorageArgumentError";
   }
 }
+
+/** A copy or move onto a key that already holds an object: nothing was written. */
+export class ObjectExistsError extends Error {
+  constructor(readonly key: string) {
+    super(`an object is already stored under ${JSON.stringify(key)}`);
+    this.name = "ObjectExistsError";
+  }
+}
+
+/** A prefix operation that would touch more objects than it may at once: nothing was changed. */
+export class TooManyObjectsError extends Error {
+  constructor(
+    readonly prefix: string,
+    readonly limit: number,
+  ) {
+    super(`more than ${limit} objects are stored under ${JSON.stringify(prefix)}; delete fewer at a time`);
+    this.name = "TooManyObjectsError";
+  }
+}

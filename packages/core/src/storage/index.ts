@@ -16,13 +16,16 @@ export {
   InvalidRangeError,
   InvalidStorageArgumentError,
   KeyConflictError,
+  ObjectExistsError,
   ObjectNotFoundError,
+  TooManyObjectsError,
   UploadSizeMismatchError,
   UploadTooLargeError,
   type InvalidKeyReason,
 } from "./errors.js";
 export { MAX_KEY_BYTES, MAX_SEGMENT_BYTES, RESERVED_FOLDER, validateKey, validatePrefix } from "./keys.js";
 export { DEFAULT_CONTENT_TYPE, MAX_PRESIGN_SECONDS, createStorageService } from "./service.js";
+export { FOLDER_MARKER, MAX_BULK_OBJECTS, folderMarkerKey } from "./folders.js";
 export { contentTypeOf } from "./content-type.js";
 export {
   InvalidSignatureError,

@@ -154,6 +154,11 @@ class LocalBackend implements StorageBackend {
     await this.layout.pruneEmptyParents(path);
   }
 
+  async copy(from: string, to: string): Promise<{ etag: string }> {
+    const { contentType } = await this.stat(from);
+    return this.put(to, await this.read(from), { contentType });
+  }
+
   async list(prefix: string, page: { limit: number; after: string | null }): Promise<ListResult> {
     await this.ready;
     const cut = prefix.lastIndexOf("/") + 1;

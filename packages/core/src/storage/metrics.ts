@@ -4,7 +4,9 @@ import {
   InvalidRangeError,
   InvalidStorageArgumentError,
   KeyConflictError,
+  ObjectExistsError,
   ObjectNotFoundError,
+  TooManyObjectsError,
   UploadSizeMismatchError,
   UploadTooLargeError,
 } from "./errors.js";
@@ -41,6 +43,8 @@ export function statusOf(error: unknown): string {
   if (error instanceof InvalidRangeError) return "invalid_range";
   if (error instanceof KeyConflictError) return "conflict";
   if (error instanceof InvalidStorageArgumentError) return "invalid_argument";
+  if (error instanceof ObjectExistsError) return "exists";
+  if (error instanceof TooManyObjectsError) return "too_many";
   return "error";
 }
 

@@ -2,7 +2,8 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { performance } from "node:perf_hooks";
 import { Readable, finished } from "node:stream";
-import { InvalidRangeError, InvalidStorageArgumentError, UploadTooLargeError } from "./errors.js";
+import { InvalidRangeError, InvalidStorageArgumentError, ObjectExistsError, TooManyObjectsError, UploadTooLargeError } from "./errors.js";
+import { MAX_BULK_OBJECTS, folderMarkerKey, folderPrefix } from "./folders.js";
 import { validateKey, validatePrefix } from "./keys.js";
 import { ByteLimit } from "./limit.js";
 import { record, statusOf } from "./metrics.js";
@@ -13,6 +14,8 @@ import { MAX_LIST_PAGE, type ByteRange, type SaveOptions, type SavedObject, type
 export { DEFAULT_CONTENT_TYPE } from "./content-type.js";
 /** S3's own ceiling for presigned URLs (7 days); the local backend keeps to it as well. */
 export const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
+/** Below S3's cap of 1,000 keys per listing, so that each page can ask for one more than it shows. */
+const WALK_PAGE = 500;
 
 function positiveInteger(argument: string, value: unknown): number {
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0) {
@@ -85,6 +88,46 @@ export function createStorageService(backend: StorageBackend, options: { maxUplo
       limiter.destroy();
       throw error;
     }
+  }
+
+  async function statOrNull(key: string) {
+    try {
+      return await backend.stat(key);
+    } catch (error) {
+      if (statusOf(error) === "not_found") return null;
+      throw error;
+    }
+  }
+
+  async function copyObject(from: string, to: string, overwrite: boolean) {
+    validateKey(from);
+    validateKey(to);
+    if (from === to) throw new InvalidStorageArgumentError("to", "a key other than the source's", to);
+    await backend.stat(from); // ObjectNotFoundError before anything is written
+    if (!overwrite && (await statOrNull(to))) throw new ObjectExistsError(to);
+    await backend.copy(from, to);
+    return backend.stat(to);
+  }
+
+  /** Walks the folder breadth-first, one listing page at a time, stopping past `limit` keys. */
+  async function keysUnder(prefix: string, limit: number): Promise<{ keys: string[]; more: boolean }> {
+    const keys: string[] = [];
+    const folders = [prefix];
+    let visited = 0;
+    while (folders.length > 0) {
+      // Folders are bounded as well: on local disk, empty directories made by hand hold no object.
+      if (++visited > limit) return { keys, more: true };
+      const folder = folders.shift()!;
+      let after: string | null = null;
+      do {
+        const page = await backend.list(folder, { limit: WALK_PAGE, after });
+        keys.push(...page.objects.map((o) => o.key));
+        if (keys.length > limit) return { keys: keys.slice(0, limit), more: true };
+        folders.push(...page.folders);
+        after = page.nextAfter;
+      } while (after !== null);
+    }
+    return { keys, more: false };
   }
 
   const service: StorageService = {
@@ -188,6 +231,53 @@ export function createStorageService(backend: StorageBackend, options: { maxUplo
           throw new InvalidStorageArgumentError("after", "a name under the prefix, as nextAfter gave it", after);
         }
         return backend.list(valid, { limit, after });
+      });
+    },
+
+    copy(from, to, copyOptions = {}) {
+      return timed("copy", () => copyObject(from, to, copyOptions.overwrite ?? false));
+    },
+
+    move(from, to, moveOptions = {}) {
+      return timed("move", async () => {
+        const copied = await copyObject(from, to, moveOptions.overwrite ?? false);
+        await backend.remove(from);
+        return copied;
+      });
+    },
+
+    createFolder(folder) {
+      return timed("createFolder", async () => {
+        const marker = folderMarkerKey(folder);
+        if (!(await statOrNull(marker))) await put(Readable.from([Buffer.alloc(0)], { objectMode: false }), marker, undefined, 0, maxUploadBytes);
+        return folderPrefix(folder);
+      });
+    },
+
+    listUnder(folder, limit = MAX_BULK_OBJECTS) {
+      return timed("listUnder", async () => {
+        if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_BULK_OBJECTS) throw new InvalidStorageArgumentError("limit", `a whole number from 1 to ${MAX_BULK_OBJECTS}`, limit);
+        return keysUnder(folderPrefix(folder), limit);
+      });
+    },
+
+    deleteMany(keys) {
+      return timed("deleteMany", async () => {
+        if (!Array.isArray(keys) || keys.length > MAX_BULK_OBJECTS) throw new InvalidStorageArgumentError("keys", `a list of at most ${MAX_BULK_OBJECTS} keys`, Array.isArray(keys) ? keys.length : keys);
+        // Every key is checked before the first delete, so a bad one leaves everything in place.
+        const valid = [...new Set(keys.map((key) => validateKey(key)))];
+        for (const key of valid) await backend.remove(key);
+        return valid.length;
+      });
+    },
+
+    deleteFolder(folder) {
+      return timed("deleteFolder", async () => {
+        const prefix = folderPrefix(folder);
+        const { keys, more } = await keysUnder(prefix, MAX_BULK_OBJECTS);
+        if (more) throw new TooManyObjectsError(prefix, MAX_BULK_OBJECTS);
+        for (const key of keys) await backend.remove(key);
+        return keys.length;
       });
     },
 

@@ -81,6 +81,18 @@ export interface StorageService {
   exists(key: string): Promise<boolean>;
   getMetadata(key: string): Promise<ObjectMetadata>;
   list(prefix?: string, options?: ListOptions): Promise<ListResult>;
+  /** Copies an object with its content type. Throws ObjectNotFoundError, or ObjectExistsError unless `overwrite`. */
+  copy(from: string, to: string, options?: { overwrite?: boolean }): Promise<ObjectMetadata>;
+  /** Copy, then delete the source: a crash in between leaves both, never neither. */
+  move(from: string, to: string, options?: { overwrite?: boolean }): Promise<ObjectMetadata>;
+  /** Marks an (empty) folder with a zero-byte `<folder>/.keep` object, as object stores have no folders. */
+  createFolder(folder: string): Promise<string>;
+  /** The objects below a folder, all levels, up to `limit` (at most MAX_BULK_OBJECTS); `more` when there are others. */
+  listUnder(folder: string, limit?: number): Promise<{ keys: string[]; more: boolean }>;
+  /** Deletes these keys, all validated before any is deleted (at most MAX_BULK_OBJECTS). Returns how many. */
+  deleteMany(keys: readonly string[]): Promise<number>;
+  /** Deletes every object below the folder, or nothing with TooManyObjectsError past MAX_BULK_OBJECTS. */
+  deleteFolder(folder: string): Promise<number>;
   /**
    * A share link: downloads this version of the object without credentials until `expiresIn`
    * seconds from now, through the API's `/files/` route (for every backend).
@@ -107,6 +119,8 @@ export interface StorageBackend {
   /** Throws ObjectNotFoundError. */
   stat(key: string): Promise<ObjectMetadata>;
   remove(key: string): Promise<void>;
+  /** Copies `from` (content and content type) to `to`, replacing what is there. Throws ObjectNotFoundError. */
+  copy(from: string, to: string): Promise<{ etag: string }>;
   /** `limit` and `after` come validated; `after` lies under `prefix`. */
   list(prefix: string, page: { limit: number; after: string | null }): Promise<ListResult>;
 }

@@ -12,7 +12,7 @@ import {
   type StorageService,
 } from "../../src/storage/index.js";
 import { registry } from "../../src/metrics/index.js";
-import { backendNames, closeShared, openStorage, type StorageFixture } from "./support/backends.js";
+import { allKeys, backendNames, closeShared, openStorage, type StorageFixture } from "./support/backends.js";
 import { collect, generated, text } from "./support/streams.js";
 
 afterAll(closeShared);
@@ -34,11 +34,7 @@ describe.each(backendNames)("%s storage contract", (backend) => {
   afterEach(() => fixture.close());
 
   /** Nothing but committed objects is visible: no temp files, no half-written objects. */
-  async function everything(prefix = ""): Promise<string[]> {
-    const { folders, objects } = await storage.list(prefix);
-    const below = await Promise.all(folders.map((folder) => everything(folder)));
-    return [...objects.map((o) => o.key), ...below.flat()].sort();
-  }
+  const everything = (prefix = "") => allKeys(storage, prefix);
 
   describe("writing and reading", () => {
     it("saveBuffer stores bytes that get returns unchanged, with their metadata", async () => {

@@ -1,11 +1,12 @@
 import { api } from "@/lib/api";
-import { dateTime, duration } from "@/lib/format";
+import { duration } from "@/lib/format";
 import { CRON_JOBS } from "@/lib/queries";
 import type { CronJob } from "@/lib/types";
 import { EmptyState } from "@/components/empty-state";
 import { DataTable } from "@/components/data-table";
 import { describeSchedule } from "./describe-schedule";
 import { JobActions } from "./job-actions";
+import { Time } from "@/components/time";
 
 export async function JobsTable({ operator }: { operator: boolean }) {
   const { cronJobs } = await api<{ cronJobs: CronJob[] }>(CRON_JOBS);
@@ -28,13 +29,13 @@ export async function JobsTable({ operator }: { operator: boolean }) {
               {job.timeZone ? ` (${job.timeZone})` : ""}
             </div>
           </td>
-          <td>{job.paused ? <span className="muted">paused</span> : dateTime(job.nextRunAt)}</td>
+          <td>{job.paused ? <span className="muted">paused</span> : <Time iso={job.nextRunAt} />}</td>
           <td>
             {job.lastRun ? (
               <>
                 <span className={`status status-${job.lastRun.status}`}>{job.lastRun.status}</span>
                 <div className="muted small">
-                  {dateTime(job.lastRun.startedAt)} · {duration(job.lastRun.durationMs)}
+                  <Time iso={job.lastRun.startedAt} /> · {duration(job.lastRun.durationMs)}
                   {job.lastRun.replica ? ` · ${job.lastRun.replica}` : ""}
                 </div>
               </>

@@ -1,7 +1,8 @@
-import { dateTime, duration } from "@/lib/format";
+import { duration } from "@/lib/format";
 import type { CronRun } from "@/lib/types";
 import { EmptyState } from "@/components/empty-state";
 import { DataTable } from "@/components/data-table";
+import { Time } from "@/components/time";
 
 export function RunsTable({ runs, filtered }: { runs: CronRun[]; filtered: boolean }) {
   if (runs.length === 0) {
@@ -20,8 +21,12 @@ export function RunsTable({ runs, filtered }: { runs: CronRun[]; filtered: boole
             <span className={`status status-${run.status}`}>{run.status}</span>
             {run.error && <div className="error-text small">{run.error}</div>}
           </td>
-          <td>{dateTime(run.scheduledAt)}</td>
-          <td>{dateTime(run.startedAt)}</td>
+          <td>
+            <Time iso={run.scheduledAt} />
+          </td>
+          <td>
+            <Time iso={run.startedAt} />
+          </td>
           <td>{duration(run.durationMs)}</td>
           <td className="mono">{run.replica ?? "–"}</td>
           <td className="mono">{run.fencingToken ?? "–"}</td>

@@ -2,14 +2,14 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { Suspense } from "react";
 import { api, canOperate, getMe } from "@/lib/api";
-import { bytes, dateTime } from "@/lib/format";
-import { basename, browseHref, crumbs, fileHref, normalizePrefix } from "@/lib/object-keys";
+import { arrangeListing, listHref, readArrangement, type Arrangement } from "@/lib/file-listing";
+import { crumbs, normalizePrefix } from "@/lib/object-keys";
 import { OBJECTS } from "@/lib/queries";
 import type { ObjectListing } from "@/lib/types";
 import { EmptyState } from "@/components/empty-state";
-import { DataTable } from "@/components/data-table";
 import { TableSkeleton } from "@/components/skeleton";
-import { DeleteObjectButton, ShareLinkButton } from "./object-actions";
+import { FileTable } from "./file-table";
+import { NewFolderForm } from "./new-folder-form";
 import { Preview } from "./preview";
 import { UploadBox } from "./upload-box";
 
@@ -17,13 +17,15 @@ export const metadata: Metadata = { title: "Files" };
 
 /** Names per page of the browser; the API pages the folder in name order. */
 const PAGE_SIZE = 100;
+/** A search looks through this many names of the folder (one request). */
+const SEARCH_SIZE = 1000;
 
-function Pager({ prefix, after, nextAfter }: { prefix: string; after?: string; nextAfter: string | null }) {
+function Pager({ prefix, arrangement, after, nextAfter }: { prefix: string; arrangement: Arrangement; after?: string; nextAfter: string | null }) {
   if (!after && !nextAfter) return null;
   return (
     <nav className="pagination" aria-label="Pages" data-testid="files-pager">
       {after ? (
-        <Link href={browseHref(prefix)} className="button button-small" rel="first">
+        <Link href={listHref(prefix, arrangement)} className="button button-small" rel="first">
           ← First page
         </Link>
       ) : (
@@ -32,7 +34,7 @@ function Pager({ prefix, after, nextAfter }: { prefix: string; after?: string; n
         </span>
       )}
       {nextAfter ? (
-        <Link href={browseHref(prefix, undefined, nextAfter)} className="button button-small" rel="next" data-testid="files-next">
+        <Link href={listHref(prefix, arrangement, { after: nextAfter })} className="button button-small" rel="next" data-testid="files-next">
           Next page →
         </Link>
       ) : (
@@ -44,14 +46,21 @@ function Pager({ prefix, after, nextAfter }: { prefix: string; after?: string; n
   );
 }
 
-async function Listing({ prefix, after, operator }: { prefix: string; after?: string; operator: boolean }) {
-  const { objects: listing } = await api<{ objects: ObjectListing }>(OBJECTS, { prefix, first: PAGE_SIZE, after: after ?? null });
-  const folders = [...listing.folders].sort();
-  const objects = [...listing.objects].sort((a, b) => a.key.localeCompare(b.key));
+async function Listing({ prefix, after, operator, arrangement }: { prefix: string; after?: string; operator: boolean; arrangement: Arrangement }) {
+  const first = arrangement.q ? SEARCH_SIZE : PAGE_SIZE;
+  const { objects: listing } = await api<{ objects: ObjectListing }>(OBJECTS, { prefix, first, after: after ?? null });
+  const { folders, objects } = arrangeListing(listing, arrangement);
+  if (arrangement.q && folders.length === 0 && objects.length === 0) {
+    return (
+      <EmptyState title={`Nothing here matches “${arrangement.q}”`} testId="files-empty">
+        <Link href={listHref(prefix, { ...arrangement, q: undefined })}>Show the whole folder</Link>
+      </EmptyState>
+    );
+  }
   if (folders.length === 0 && objects.length === 0 && after) {
     return (
       <EmptyState title="No more files here" testId="files-empty">
-        <Link href={browseHref(prefix)}>Back to the first page</Link>
+        <Link href={listHref(prefix, arrangement)}>Back to the first page</Link>
       </EmptyState>
     );
   }
@@ -62,46 +71,41 @@ async function Listing({ prefix, after, operator }: { prefix: string; after?: st
       </EmptyState>
     );
   }
+  const searchedPart = arrangement.q && listing.nextAfter ? <p className="small muted">Searched the first {SEARCH_SIZE.toLocaleString("en")} names of this folder.</p> : null;
   return (
-    <DataTable columns={["Name", "Size", "Type", "Modified", "Actions"]} testId="files-table" footer={<Pager prefix={prefix} after={after} nextAfter={listing.nextAfter} />}>
-      {folders.map((folder) => (
-        <tr key={folder} data-testid="folder-row" data-prefix={folder}>
-          <td>
-            <Link href={browseHref(folder)} className="folder-link">
-              <span aria-hidden="true">📁 </span>
-              {basename(folder)}/
-            </Link>
-          </td>
-          <td colSpan={4} className="muted">
-            folder
-          </td>
-        </tr>
-      ))}
-      {objects.map((object) => (
-        <tr key={object.key} data-testid="object-row" data-key={object.key}>
-          <td className="mono">
-            <Link href={browseHref(prefix, object.key)} scroll={false} title="Preview">
-              {basename(object.key)}
-            </Link>
-          </td>
-          <td>{bytes(object.size)}</td>
-          <td className="small">{object.contentType ?? "–"}</td>
-          <td className="small">{dateTime(object.lastModified)}</td>
-          <td>
-            <div className="row-actions">
-              <Link href={browseHref(prefix, object.key)} className="button button-small" scroll={false} data-testid="preview-object">
-                Preview
-              </Link>
-              <a href={fileHref(object.key)} className="button button-small" download data-testid="download-object">
-                Download
-              </a>
-              <ShareLinkButton objectKey={object.key} />
-              {operator && <DeleteObjectButton objectKey={object.key} />}
-            </div>
-          </td>
-        </tr>
-      ))}
-    </DataTable>
+    <>
+      {searchedPart}
+      <FileTable
+        prefix={prefix}
+        folders={folders}
+        objects={objects}
+        operator={operator}
+        arrangement={arrangement}
+        footer={arrangement.q ? null : <Pager prefix={prefix} arrangement={arrangement} after={after} nextAfter={listing.nextAfter} />}
+      />
+    </>
+  );
+}
+
+function SearchForm({ prefix, arrangement }: { prefix: string; arrangement: Arrangement }) {
+  return (
+    <form action="/files" method="get" role="search" className="inline-form" data-testid="files-search">
+      {prefix && <input type="hidden" name="prefix" value={prefix} />}
+      {arrangement.sort !== "name" && <input type="hidden" name="sort" value={arrangement.sort} />}
+      {arrangement.dir !== "asc" && <input type="hidden" name="dir" value={arrangement.dir} />}
+      <label className="inline-label">
+        <span>Search this folder</span>
+        <input type="search" name="q" className="input input-small" defaultValue={arrangement.q ?? ""} maxLength={200} data-testid="files-search-input" />
+      </label>
+      <button type="submit" className="button button-small">
+        Search
+      </button>
+      {arrangement.q && (
+        <Link href={listHref(prefix, { ...arrangement, q: undefined })} className="button button-small">
+          Clear
+        </Link>
+      )}
+    </form>
   );
 }
 
@@ -111,6 +115,7 @@ export default async function FilesPage({ searchParams }: { searchParams: Promis
   const prefix = normalizePrefix(one(params.prefix));
   const preview = one(params.preview) || undefined;
   const after = one(params.after) || undefined;
+  const arrangement = readArrangement({ q: one(params.q), sort: one(params.sort), dir: one(params.dir) });
   const me = await getMe();
   const operator = canOperate(me.role);
   const trail = crumbs(prefix);
@@ -122,7 +127,7 @@ export default async function FilesPage({ searchParams }: { searchParams: Promis
           {trail.map((crumb, i) => (
             <span key={crumb.prefix}>
               {i > 0 && <span aria-hidden="true"> / </span>}
-              {i === trail.length - 1 ? <span aria-current="page">{crumb.label}</span> : <Link href={browseHref(crumb.prefix)}>{crumb.label}</Link>}
+              {i === trail.length - 1 ? <span aria-current="page">{crumb.label}</span> : <Link href={listHref(crumb.prefix, arrangement)}>{crumb.label}</Link>}
             </span>
           ))}
         </nav>
@@ -138,8 +143,12 @@ export default async function FilesPage({ searchParams }: { searchParams: Promis
         </Suspense>
       )}
       <section className="card" aria-label="Folder contents">
-        <Suspense key={`${prefix}\n${after ?? ""}`} fallback={<TableSkeleton rows={5} />}>
-          <Listing prefix={prefix} after={after} operator={operator} />
+        <div className="files-toolbar">
+          <SearchForm prefix={prefix} arrangement={arrangement} />
+          {operator && <NewFolderForm prefix={prefix} />}
+        </div>
+        <Suspense key={`${prefix}\n${after ?? ""}\n${arrangement.q ?? ""}`} fallback={<TableSkeleton rows={5} />}>
+          <Listing prefix={prefix} after={after} operator={operator} arrangement={arrangement} />
         </Suspense>
       </section>
     </div>

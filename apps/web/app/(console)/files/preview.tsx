@@ -1,10 +1,11 @@
 import Link from "next/link";
 import { api } from "@/lib/api";
-import { bytes, dateTime } from "@/lib/format";
+import { bytes } from "@/lib/format";
 import { basename, browseHref, fileHref, previewKind } from "@/lib/object-keys";
 import { readObjectText } from "@/lib/object-text";
 import { OBJECT_METADATA } from "@/lib/queries";
 import type { StoredObject } from "@/lib/types";
+import { Time } from "@/components/time";
 
 const TEXT_LIMIT = 64 * 1024;
 
@@ -34,7 +35,7 @@ export async function Preview({ objectKey, prefix }: { objectKey: string; prefix
           {basename(object.key)}
         </h2>
         <span className="muted small">
-          {bytes(object.size)} · {object.contentType ?? "unknown type"} · {dateTime(object.lastModified)}
+          {bytes(object.size)} · {object.contentType ?? "unknown type"} · <Time iso={object.lastModified} />
         </span>
         <a href={fileHref(object.key)} className="button button-small" download>
           Download

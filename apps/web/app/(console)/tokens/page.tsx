@@ -2,12 +2,12 @@ import type { Metadata } from "next";
 import { notFound } from "next/navigation";
 import { Suspense } from "react";
 import { api, getMe, isAdmin } from "@/lib/api";
-import { dateTime } from "@/lib/format";
 import { API_TOKENS } from "@/lib/queries";
 import type { ApiToken } from "@/lib/types";
 import { EmptyState } from "@/components/empty-state";
 import { DataTable } from "@/components/data-table";
 import { TableSkeleton } from "@/components/skeleton";
+import { Time } from "@/components/time";
 import { CreateTokenForm, RevokeTokenButton } from "./token-forms";
 
 export const metadata: Metadata = { title: "Tokens" };
@@ -16,7 +16,7 @@ async function TokenList() {
   const { apiTokens } = await api<{ apiTokens: ApiToken[] }>(API_TOKENS);
   if (apiTokens.length === 0) return <EmptyState title="No tokens">Create one above.</EmptyState>;
   return (
-    <DataTable columns={["Name", "Role", "Prefix", "Created", "Last used", "State"]} testId="tokens-table">
+    <DataTable columns={["Name", "Role", "Prefix", "Created", "Last used", "State", "Actions"]} testId="tokens-table">
       {apiTokens.map((token) => (
         <tr key={token.id} data-testid="token-row">
           <td>{token.name}</td>
@@ -24,9 +24,20 @@ async function TokenList() {
             <span className={`role role-${token.role}`}>{token.role}</span>
           </td>
           <td className="mono">{token.prefix}…</td>
-          <td>{dateTime(token.createdAt)}</td>
-          <td>{dateTime(token.lastUsedAt)}</td>
-          <td>{token.revokedAt ? <span className="muted">revoked {dateTime(token.revokedAt)}</span> : <RevokeTokenButton id={token.id} />}</td>
+          <td>
+            <Time iso={token.createdAt} />
+          </td>
+          <td>{token.lastUsedAt ? <Time iso={token.lastUsedAt} /> : <span className="muted">never</span>}</td>
+          <td data-testid="token-state">
+            {token.revokedAt ? (
+              <span className="muted">
+                revoked <Time iso={token.revokedAt} />
+              </span>
+            ) : (
+              <span className="status">active</span>
+            )}
+          </td>
+          <td>{!token.revokedAt && <RevokeTokenButton id={token.id} />}</td>
         </tr>
       ))}
     </DataTable>

@@ -3,6 +3,7 @@
 import { useActionState } from "react";
 import { FormMessage } from "@/components/form-message";
 import { ConfirmSubmit } from "@/components/confirm-submit";
+import { CopyButton } from "@/components/copy-button";
 import { IDLE } from "@/lib/mutation";
 import { createToken, revokeToken, type TokenFormState } from "./actions";
 
@@ -31,7 +32,12 @@ export function CreateTokenForm() {
         </button>
       </form>
       <FormMessage state={state} />
-      {state.secret && <input className="share-link mono" readOnly value={state.secret} aria-label="Secret of the new token" data-testid="new-token-secret" onFocus={(e) => e.currentTarget.select()} />}
+      {state.secret && (
+        <div className="secret-row">
+          <input className="share-link mono" readOnly value={state.secret} aria-label="Secret of the new token" data-testid="new-token-secret" onFocus={(e) => e.currentTarget.select()} />
+          <CopyButton value={state.secret} label="Copy token" testId="copy-token" />
+        </div>
+      )}
     </div>
   );
 }

@@ -24,6 +24,13 @@ export interface StorageFixture {
   close(): Promise<void>;
 }
 
+/** Every key stored below `prefix`, through listings only: nothing but committed objects is visible. */
+export async function allKeys(storage: StorageService, prefix = ""): Promise<string[]> {
+  const { folders, objects } = await storage.list(prefix);
+  const below = await Promise.all(folders.map((folder) => allKeys(storage, folder)));
+  return [...objects.map((o) => o.key), ...below.flat()].sort();
+}
+
 /** Lists every file and folder below `dir`, relative to it. */
 export async function walk(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });

@@ -3,6 +3,7 @@
 import { useActionState } from "react";
 import { FormMessage } from "@/components/form-message";
 import { fieldProps } from "@/lib/form-fields";
+import { useKeptForm } from "@/lib/client/use-kept-form";
 import type { PoolDetail } from "@/lib/types";
 import { scalePool, type PoolFormState } from "../actions";
 
@@ -10,10 +11,11 @@ const INITIAL: PoolFormState = { status: "idle" };
 
 /** Manual scale; the limits, thresholds and the rest are in the settings form. */
 export function ScalingControls({ pool }: { pool: Pick<PoolDetail, "name" | "podCount" | "minPods" | "maxPods"> }) {
-  const [scaled, scale, scaling] = useActionState(scalePool, INITIAL);
+  const [scaleAnswer, scale, scaling] = useActionState(scalePool, INITIAL);
+  const { shown: scaled, formProps: scaleFormProps } = useKeptForm(scaleAnswer, scale);
   return (
     <div className="stack">
-      <form key={scaled.status === "error" ? (scaled.at ?? 0) : "scale"} action={scale} className="inline-form" data-testid="scale-pool-form" noValidate>
+      <form {...scaleFormProps} className="inline-form" data-testid="scale-pool-form" noValidate>
         <input type="hidden" name="pool" value={pool.name} />
         <label className="field">
           <span>Scale to pods now</span>
@@ -24,7 +26,6 @@ export function ScalingControls({ pool }: { pool: Pick<PoolDetail, "name" | "pod
             min={pool.minPods}
             max={pool.maxPods}
             required
-            defaultValue={scaled.status === "error" ? scaled.values?.pods : undefined}
             placeholder={`now ${pool.podCount}`}
             data-testid="scale-pods"
           />

@@ -2,14 +2,17 @@
 
 import { useActionState } from "react";
 import { FormMessage } from "@/components/form-message";
+import { useKeptForm } from "@/lib/client/use-kept-form";
 import { submitTask, type PoolFormState } from "../actions";
 
 const INITIAL: PoolFormState = { status: "idle" };
 
 export function SubmitTaskForm({ pool }: { pool: string }) {
-  const [state, action, pending] = useActionState(submitTask, INITIAL);
+  const [answer, action, pending] = useActionState(submitTask, INITIAL);
+  // What is typed while a task is being submitted stays, ready for the next one.
+  const { shown: state, formProps } = useKeptForm(answer, action);
   return (
-    <form action={action} className="form-grid" data-testid="submit-task-form" noValidate>
+    <form {...formProps} className="form-grid" data-testid="submit-task-form" noValidate>
       <input type="hidden" name="pool" value={pool} />
       <label className="field">
         <span>Type</span>

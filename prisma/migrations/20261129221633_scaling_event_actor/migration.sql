@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "ScalingEvent" ADD COLUMN     "actor" TEXT;
