@@ -56,6 +56,8 @@ async function occupySlots(prisma: PrismaClient, poolId: string, perPod: number)
     poolId,
     perPod,
   );
+  // The pods' counters, as allocation keeps them.
+  await prisma.$executeRawUnsafe(`UPDATE "Pod" SET "busySlots" = $2::int, "tasksStarted" = $2::int WHERE "poolId" = $1::uuid`, poolId, perPod);
 }
 
 /** `count` pending tasks, oldest first in submission order, as submitTask leaves them when no slot is free. */

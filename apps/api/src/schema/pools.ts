@@ -1,4 +1,4 @@
-import type { PodWithSlots, PoolSpecInput, PoolSummary, ScaleResult } from "@berth/core/pools";
+import type { PendingByReason, PodWithSlots, PoolSpecInput, PoolSummary, ScaleResult } from "@berth/core/pools";
 import { findPoolSummary, listPools, listScalingEvents, podsOfPools, poolSummary, scalingEventsOfPools } from "@berth/core/pools";
 import type { ScalingEvent } from "@berth/core/db";
 import { builder } from "../builder.js";
@@ -26,6 +26,15 @@ const ScalingEventRef = builder.objectRef<ScalingEvent>("ScalingEvent").implemen
     utilization: t.exposeFloat("utilization"),
     reason: t.exposeString("reason"),
     at: t.expose("at", { type: "DateTime" }),
+  }),
+});
+
+const PendingByReasonRef = builder.objectRef<PendingByReason>("PendingByReason").implement({
+  description: "Why a pool's pending tasks wait.",
+  fields: (t) => ({
+    noSlot: t.exposeInt("noSlot", { description: "No idle slot on a Ready pod." }),
+    keyBlocked: t.exposeInt("keyBlocked", { description: "An earlier task of their concurrency key is active or ahead of them." }),
+    reservedCap: t.exposeInt("reservedCap", { description: "plan_and_apply tasks held back: reservations have reached maxReservedFraction." }),
   }),
 });
 
@@ -57,13 +66,20 @@ export const PoolRef = builder.objectRef<PoolSummary>("Pool").implement({
       resolve: (s) => s.pool.podPolicyOverride,
       description: "Set by an admin: the pod template may break the pod policy (see the policy_override events).",
     }),
+    maxReservedFraction: t.float({
+      resolve: (s) => s.pool.maxReservedFraction,
+      description: "The share of the pool's slots that plans waiting for approval may hold (0..1); beyond it new plan_and_apply tasks wait. 1: no cap.",
+    }),
+    maxTasksPerPod: t.int({ nullable: true, resolve: (s) => s.pool.maxTasksPerPod, description: "A pod that has started this many tasks takes no new work; null: no limit." }),
     utilization: t.float({ resolve: (s) => s.utilization, description: "(running + reserved) / slots on Ready pods." }),
     podCount: t.int({ resolve: (s) => s.podCount, description: "Pods that exist or are starting (not Lost or Terminating)." }),
     busySlots: t.int({ resolve: (s) => s.busySlots, description: "Running slots." }),
-    reservedSlots: t.int({ resolve: (s) => s.reservedSlots }),
+    reservedSlots: t.int({ resolve: (s) => s.reservedSlots, description: "Slots held for plans waiting for approval (not counted in busySlots)." }),
+    reservedSlotSeconds: t.float({ resolve: (s) => s.reservedSlotSeconds, description: "Slot-seconds spent reserved, ever: ended reservations plus the open ones up to now." }),
     idleSlots: t.int({ resolve: (s) => s.idleSlots }),
     totalSlots: t.int({ resolve: (s) => s.totalSlots }),
     pendingTasks: t.int({ resolve: (s) => s.pendingTasks }),
+    pendingByReason: t.field({ type: PendingByReasonRef, resolve: (s) => s.pendingByReason }),
     conditions: t.field({ type: [Condition], complexity: { field: 1, multiplier: 3 }, resolve: (s) => s.conditions }),
     createdAt: t.field({ type: "DateTime", resolve: (s) => s.pool.createdAt }),
     pods: t.field({
@@ -123,6 +139,8 @@ const poolSpecFields = (t: PothosSchemaTypes.InputFieldBuilder<PothosSchemaTypes
   taskTimeoutSeconds: t.int({ description: "Default run deadline of each task phase (plan, apply), 1 s to 7 days; default 3600. Explicit null: no deadline." }),
   timeoutPolicy: t.string({ description: "fail (default) or requeue: what a task past its deadline does (requeue within maxAttempts, plan phase only)." }),
   stopGraceSeconds: t.int({ description: "How long the slot of a cancelled or timed-out task stays held while its agent stops the work; default 30." }),
+  maxReservedFraction: t.float({ description: "0..1, default 1 (no cap): beyond this share of the pool's slots reserved, new plan_and_apply tasks wait." }),
+  maxTasksPerPod: t.int({ description: "A pod that has started this many tasks takes no new work (1 = one task per pod). Explicit null: no limit (default)." }),
   podPolicyOverride: t.boolean({
     description:
       "Admin only: let the pod template break the pod policy (privileged or host-namespace pods, hostPath volumes, other service accounts, added capabilities, missing resource limits). Recorded as a policy_override event.",

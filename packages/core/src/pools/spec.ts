@@ -41,6 +41,17 @@ const fields = {
   timeoutPolicy: z.enum(["fail", "requeue"]),
   stopGraceSeconds: z.number().int().min(1, "stopGraceSeconds must be between 1 and 3600").max(3600, "stopGraceSeconds must be between 1 and 3600"),
   podPolicyOverride: z.boolean(),
+  maxReservedFraction: z
+    .number()
+    .min(0, "maxReservedFraction must be between 0 and 1")
+    .max(1, "maxReservedFraction must be between 0 and 1")
+    .refine((n) => Number.isFinite(n), "maxReservedFraction must be between 0 and 1"),
+  maxTasksPerPod: z
+    .number()
+    .int("maxTasksPerPod must be a whole number")
+    .min(1, "maxTasksPerPod must be at least 1 (or null for no limit)")
+    .max(1_000_000, "maxTasksPerPod must be at most 1000000")
+    .nullable(),
 };
 
 export type PoolSpec = { [K in keyof typeof fields]: z.output<(typeof fields)[K]> };
@@ -69,6 +80,8 @@ export const POOL_DEFAULTS: Omit<PoolSpec, "name"> = {
   timeoutPolicy: "fail",
   stopGraceSeconds: 30,
   podPolicyOverride: false,
+  maxReservedFraction: 1,
+  maxTasksPerPod: null,
 };
 
 /**
@@ -96,8 +109,8 @@ export function validatePoolSpec(spec: PoolSpec, availableRuntimes: readonly str
   return spec;
 }
 
-/** Fields where null is a value of its own (not "use the default"): no task deadline. */
-const NULL_MEANS_NONE = new Set(["taskTimeoutSeconds"]);
+/** Fields where null is a value of its own (not "use the default"): no task deadline, no limit of tasks per pod. */
+const NULL_MEANS_NONE = new Set(["taskTimeoutSeconds", "maxTasksPerPod"]);
 
 /** Fills defaults for a new pool, dropping nulls (except where null means "none"). */
 export function withDefaults(input: PoolSpecInput): PoolSpec {

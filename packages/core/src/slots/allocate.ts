@@ -12,14 +12,15 @@ export interface Placement {
 }
 
 /**
- * Places the oldest pending task of the pool on one idle slot of a Ready pod whose agent is
- * answering, bin-packing, in one statement with FOR UPDATE SKIP LOCKED: see `berth_allocate`
- * (crash_only_core migration). It lives in a PL/pgSQL function so that its plan is prepared
+ * Places the oldest runnable pending task of the pool (not held back by its concurrency key or
+ * the pool's reserved-capacity cap) on one idle slot of a Ready pod whose agent is answering,
+ * bin-packing, in one statement with FOR UPDATE SKIP LOCKED: see `berth_allocate`
+ * (concurrency_keys migration). It lives in a PL/pgSQL function so that its plan is prepared
  * once per connection. It never waits for a row lock, so it takes part in no deadlock.
  */
 const allocateOne = `SELECT * FROM berth_allocate($1::uuid, $2::timestamp(3), $3::timestamp(3))`;
 
-type Row = Omit<Placement, "pool"> & { started: number; audited: number };
+type Row = Omit<Placement, "pool"> & { queuedAt: Date; started: number; audited: number };
 
 /** Places one pending task of the pool if a slot is free; null when there is no task or no slot. */
 export async function allocateOnce(ctx: CoreContext, pool: { id: string; name: string }): Promise<Placement | null> {
@@ -30,8 +31,12 @@ export async function allocateOnce(ctx: CoreContext, pool: { id: string; name: s
     return null;
   }
   const createdAt = new Date(row.createdAt);
+  const at = ctx.now().getTime();
+  const sinceSubmit = Math.max(0, (at - createdAt.getTime()) / 1000);
   slotMetrics.allocations.inc({ pool: pool.name, outcome: "placed" });
-  slotMetrics.waitSeconds.observe({ pool: pool.name }, Math.max(0, (ctx.now().getTime() - createdAt.getTime()) / 1000));
+  slotMetrics.waitSeconds.observe({ pool: pool.name }, sinceSubmit);
+  slotMetrics.submitToStartSeconds.observe({ pool: pool.name, type: row.taskType }, sinceSubmit);
+  slotMetrics.queueWaitSeconds.observe({ pool: pool.name, type: row.taskType }, Math.max(0, (at - new Date(row.queuedAt).getTime()) / 1000));
   const placement: Placement = {
     taskId: row.taskId,
     taskType: row.taskType,
