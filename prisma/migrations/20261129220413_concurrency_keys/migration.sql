@@ -62,6 +62,9 @@ CREATE FUNCTION berth_task_key_on_insert() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM berth_lock_key(NEW."poolId", NEW."concurrencyKey");
+  -- The submission order of a key is the order its submissions took the key's lock: the number
+  -- drawn before the lock could be older than a submission that took the lock first.
+  NEW.seq := nextval(pg_get_serial_sequence('"Task"', 'seq'));
   -- A statement after the lock sees what the lock's previous holder committed.
   NEW."keyBlocked" := NEW.status = 'pending' AND EXISTS (
     SELECT 1 FROM "Task" h
