@@ -77,8 +77,10 @@ $$;
 CREATE TRIGGER "Task_key_on_insert" BEFORE INSERT ON "Task"
   FOR EACH ROW WHEN (NEW."concurrencyKey" IS NOT NULL) EXECUTE FUNCTION berth_task_key_on_insert();
 
--- Unblocks the oldest pending task of the key, once it has no holder. Loops because that task
--- may end meanwhile (its row lock is waited for, then the next one is tried).
+-- Unblocks the oldest pending task of the key, once the key has no holder. It never waits for
+-- a task's row lock: when the task to unblock is locked by another transaction, that one
+-- decides (it either ends the task, and its own call here unblocks the next, or leaves it, and
+-- the reconcile pass's berth_unblock_keys repairs it). Loops past tasks that ended meanwhile.
 CREATE FUNCTION berth_unblock_key(pool_id uuid, key text, at timestamp(3)) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -97,11 +99,39 @@ BEGIN
       RETURN;
     END IF;
     -- Its queue wait starts now (allocation measures it from updatedAt).
-    UPDATE "Task" SET "keyBlocked" = false, "updatedAt" = at WHERE id = next_id AND status = 'pending' AND "keyBlocked";
+    UPDATE "Task" SET "keyBlocked" = false, "updatedAt" = at
+    WHERE id = (SELECT l.id FROM "Task" l WHERE l.id = next_id AND l.status = 'pending' AND l."keyBlocked" FOR UPDATE SKIP LOCKED);
     IF FOUND THEN
       RETURN;
     END IF;
+    -- Still pending and blocked: locked by another transaction, which decides (see above).
+    IF EXISTS (SELECT 1 FROM "Task" l WHERE l.id = next_id AND l.status = 'pending' AND l."keyBlocked") THEN
+      RETURN;
+    END IF;
   END LOOP;
+END
+$$;
+
+-- The repair, level-triggered: every key of the pool with waiting tasks and no holder gets its
+-- oldest one unblocked. Run by the reconcile pass; finds nothing unless a task that was to be
+-- unblocked was locked by a transaction that left it as it was.
+CREATE FUNCTION berth_unblock_keys(pool_id uuid, at timestamp(3)) RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+  stuck text;
+  n integer := 0;
+BEGIN
+  FOR stuck IN
+    SELECT DISTINCT w."concurrencyKey" FROM "Task" w
+    WHERE w."poolId" = pool_id AND w."concurrencyKey" IS NOT NULL AND w.status = 'pending' AND w."keyBlocked"
+      AND NOT EXISTS (SELECT 1 FROM "Task" h WHERE h."poolId" = pool_id AND h."concurrencyKey" = w."concurrencyKey"
+                      AND (h.status IN ('running', 'apply_pending', 'applying') OR (h.status = 'pending' AND NOT h."keyBlocked")))
+    LIMIT 1000
+  LOOP
+    PERFORM berth_unblock_key(pool_id, stuck, at);
+    n := n + 1;
+  END LOOP;
+  RETURN n;
 END
 $$;
 
@@ -113,12 +143,13 @@ BEGIN
 END
 $$;
 
--- The holder ended: a blocked task that ends changes nothing for the others.
+-- A keyed task that was waiting or active ended. (A blocked one ending unblocks nothing by
+-- itself, but it may be the task an ending holder could not unblock because it was locked.)
 CREATE TRIGGER "Task_key_released" AFTER UPDATE OF status ON "Task"
   FOR EACH ROW WHEN (
     OLD."concurrencyKey" IS NOT NULL
     AND NEW.status IN ('succeeded', 'failed', 'cancelled', 'expired')
-    AND (OLD.status IN ('running', 'apply_pending', 'applying') OR (OLD.status = 'pending' AND NOT OLD."keyBlocked"))
+    AND OLD.status IN ('pending', 'running', 'apply_pending', 'applying')
   ) EXECUTE FUNCTION berth_task_key_released();
 
 -- ---------------------------------------------------------------------------------------------
@@ -139,12 +170,14 @@ CREATE TRIGGER "Task_key_released" AFTER UPDATE OF status ON "Task"
 --    (tasks, slots, then the pod it already locked), draining and deleting pods (slots, then
 --    the pod). Nothing locks a pod and then waits for one of its slots, or a pool and then a
 --    pod, so no cycle can form.
---  * Concurrency keys: the (pool, key) advisory lock sits between the key's holder task and its
---    waiting tasks: an ending holder (locked) takes the key lock, then the next waiting task's
---    row; a submission takes the key lock holding no other lock, `supersede` takes it before
---    the tasks it cancels. A waiting task that ends does not take the key lock. Two
---    transactions never hold the same key's holder, so no two wait for each other's key lock.
---    Allocation takes no key lock: its queue holds no blocked task.
+--  * Concurrency keys: a (pool, key) advisory lock. A task that ends takes it in its status
+--    update's trigger, after the task's row lock (for a Lost pod: after its tasks, slots and the
+--    pod), and may then go on to its slot and pod. A submission takes it holding no other lock
+--    and only inserts; `supersede` and unblocking take the tasks they change with SKIP LOCKED,
+--    so nobody holding a key lock waits for a task row. Two enders contend for one key's lock
+--    only if both end tasks of that key, and of a key at most one task is active (on a slot),
+--    so their slot and pod locks cannot cross. The key lock closes no cycle. Allocation takes
+--    no key lock: its queue holds no blocked task.
 -- ---------------------------------------------------------------------------------------------
 CREATE FUNCTION berth_slot_counters() RETURNS trigger
 LANGUAGE plpgsql AS $$

@@ -7,6 +7,7 @@ import { startInformer, type PodInformer } from "../runtime/informer.js";
 import type { PodRuntime, RuntimePod, RuntimePoolSpec } from "../runtime/types.js";
 import { placePending } from "../slots/allocate.js";
 import { closeAssignment, publishSlotChange } from "../slots/release.js";
+import { unblockKeys } from "../tasks/concurrency.js";
 import { enforceDeadlines, expireReservations } from "../tasks/lifecycle.js";
 import { availableCondition, conditionMaker, podCounts, publishPoolChanged, saveConditions } from "./conditions.js";
 import { countSlots, decideScaling, livePods, nextLowSince, planManualScale, utilization, type PodSnapshot, type ScalingDecision } from "./decide.js";
@@ -422,6 +423,7 @@ export class PoolController {
     report.deadlines = (await enforceDeadlines(this.ctx, pool.id)).length;
     const expired = await expireReservations(this.ctx, pool.id);
     report.expired = expired.length;
+    await unblockKeys(this.ctx, pool.id);
     await placePending(this.ctx, pool);
     report.deleted.push(...(await this.deleteDrainedIfIdle(pool, guard)));
 

@@ -23,8 +23,9 @@ export function validateConcurrency(input: { concurrencyKey?: string | null; sup
 
 /**
  * Creates a task after cancelling the pending (not yet started) tasks of its concurrency key, in
- * one transaction under the key's lock (`berth_lock_key`, concurrency_keys migration): a task the
- * allocator started meanwhile keeps running, and the new one then waits for it.
+ * one transaction under the key's lock (`berth_lock_key`, concurrency_keys migration). A pending
+ * task another transaction holds at that moment is left to it (SKIP LOCKED: the lock review in
+ * the migration): an allocation that is starting it, or a cancel. The new task then waits for it.
  */
 export async function submitSuperseding(ctx: CoreContext, data: Prisma.TaskUncheckedCreateInput & { concurrencyKey: string | null }): Promise<Task> {
   const id = randomUUID();
@@ -36,7 +37,7 @@ export async function submitSuperseding(ctx: CoreContext, data: Prisma.TaskUnche
       const now = ctx.now();
       const cancelled = await tx.$executeRawUnsafe(
         `UPDATE "Task" SET status = 'cancelled', "failureReason" = '${SUPERSEDED}', error = $3, "finishedAt" = $4::timestamp(3), "updatedAt" = $4::timestamp(3)
-         WHERE "poolId" = $1::uuid AND "concurrencyKey" = $2 AND status = 'pending'`,
+         WHERE id IN (SELECT id FROM "Task" WHERE "poolId" = $1::uuid AND "concurrencyKey" = $2 AND status = 'pending' FOR UPDATE SKIP LOCKED)`,
         data.poolId,
         key,
         `superseded by task ${id}`,
@@ -48,4 +49,14 @@ export async function submitSuperseding(ctx: CoreContext, data: Prisma.TaskUnche
   );
   if (superseded.cancelled > 0) taskMetrics.superseded.inc(superseded.cancelled);
   return superseded.task;
+}
+
+/**
+ * The repair of concurrency keys, level-triggered (the reconcile pass runs it): a key with
+ * waiting tasks and no holder gets its oldest one unblocked (`berth_unblock_keys`). Returns how
+ * many keys it repaired; none unless an unblocking met a task locked by a transaction that left it.
+ */
+export async function unblockKeys(ctx: CoreContext, poolId: string): Promise<number> {
+  const [row] = await ctx.prisma.$queryRawUnsafe<{ n: number }[]>(`SELECT berth_unblock_keys($1::uuid, $2::timestamp(3)) AS n`, poolId, ctx.now());
+  return row?.n ?? 0;
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ValidationError } from "../../src/errors.js";
 import { PoolController, PoolSpecError, poolSummary } from "../../src/pools/index.js";
+import { unblockKeys } from "../../src/tasks/concurrency.js";
 import { approveTask, cancelTask, expireReservations, getTask, reportTask, submitTask } from "../../src/tasks/index.js";
 import { backends } from "../support/databases.js";
 import { FakeRuntime, openCore, seedPool, type CoreHarness } from "../support/core.js";
@@ -135,6 +136,21 @@ describe.each(backends)("concurrency keys, reserved capacity and tasks per pod o
     expect(latest).toMatchObject({ status: "pending", keyBlocked: true });
     await finish(running.id);
     expect((await getTask(h.ctx, latest.id)).status).toBe("running");
+  });
+
+  it("the reconcile repair unblocks a key left with waiting tasks and no holder, oldest first, and nothing else", async () => {
+    const { pool } = await seedPool(h.ctx, "web", 0, 3);
+    const a = [await submitTask(h.ctx, { pool: "web", type: "plan", concurrencyKey: "a" }), await submitTask(h.ctx, { pool: "web", type: "plan", concurrencyKey: "a" })];
+    const b = [await submitTask(h.ctx, { pool: "web", type: "plan", concurrencyKey: "b" }), await submitTask(h.ctx, { pool: "web", type: "plan", concurrencyKey: "b" })];
+    expect(await unblockKeys(h.ctx, pool.id)).toBe(0);
+    // As if the unblocking after a's first task met the second locked by a transaction that left it.
+    await h.ctx.prisma.$executeRawUnsafe(`ALTER TABLE "Task" DISABLE TRIGGER "Task_key_released"`);
+    await cancelTask(h.ctx, a[0]!.id);
+    await h.ctx.prisma.$executeRawUnsafe(`ALTER TABLE "Task" ENABLE TRIGGER "Task_key_released"`);
+    expect((await getTask(h.ctx, a[1]!.id)).keyBlocked).toBe(true);
+    expect(await unblockKeys(h.ctx, pool.id)).toBe(1);
+    expect((await getTask(h.ctx, a[1]!.id)).keyBlocked).toBe(false);
+    expect([(await getTask(h.ctx, b[0]!.id)).keyBlocked, (await getTask(h.ctx, b[1]!.id)).keyBlocked]).toEqual([false, true]);
   });
 
   it("maxTasksPerPod 1: a pod of 3 slots runs exactly one task, ever", async () => {
