@@ -16,11 +16,16 @@ export interface Placement {
  * the pool's reserved-capacity cap) on one idle slot of a Ready pod whose agent is answering,
  * bin-packing, in one statement with FOR UPDATE SKIP LOCKED: see `berth_allocate`
  * (concurrency_keys migration). It lives in a PL/pgSQL function so that its plan is prepared
- * once per connection. It never waits for a row lock, so it takes part in no deadlock.
+ * once per connection. It takes its task and slot with SKIP LOCKED; the only lock it waits for
+ * is its pod's row (the pod's counters), last in the lock order, held for one statement by
+ * another allocation, a release or a heartbeat on that pod.
  */
-const allocateOne = `SELECT * FROM berth_allocate($1::uuid, $2::timestamp(3), $3::timestamp(3))`;
+const allocateOne = `
+SELECT "taskId"::text AS "taskId", "taskType", "podName", "slotIndex",
+       (extract(epoch FROM "createdAt") * 1000)::float8 AS "createdAtMs", (extract(epoch FROM "queuedAt") * 1000)::float8 AS "queuedAtMs"
+FROM berth_allocate($1::uuid, $2::timestamp(3), $3::timestamp(3))`;
 
-type Row = Omit<Placement, "pool"> & { queuedAt: Date; started: number; audited: number };
+type Row = { taskId: string; taskType: string; podName: string; slotIndex: number; createdAtMs: number; queuedAtMs: number };
 
 /** Places one pending task of the pool if a slot is free; null when there is no task or no slot. */
 export async function allocateOnce(ctx: CoreContext, pool: { id: string; name: string }): Promise<Placement | null> {
@@ -30,13 +35,13 @@ export async function allocateOnce(ctx: CoreContext, pool: { id: string; name: s
     slotMetrics.allocations.inc({ pool: pool.name, outcome: "none" });
     return null;
   }
-  const createdAt = new Date(row.createdAt);
+  const createdAt = new Date(row.createdAtMs);
   const at = ctx.now().getTime();
   const sinceSubmit = Math.max(0, (at - createdAt.getTime()) / 1000);
   slotMetrics.allocations.inc({ pool: pool.name, outcome: "placed" });
   slotMetrics.waitSeconds.observe({ pool: pool.name }, sinceSubmit);
   slotMetrics.submitToStartSeconds.observe({ pool: pool.name, type: row.taskType }, sinceSubmit);
-  slotMetrics.queueWaitSeconds.observe({ pool: pool.name, type: row.taskType }, Math.max(0, (at - new Date(row.queuedAt).getTime()) / 1000));
+  slotMetrics.queueWaitSeconds.observe({ pool: pool.name, type: row.taskType }, Math.max(0, (at - row.queuedAtMs) / 1000));
   const placement: Placement = {
     taskId: row.taskId,
     taskType: row.taskType,
