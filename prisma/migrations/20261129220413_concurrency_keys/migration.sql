@@ -160,9 +160,11 @@ CREATE TRIGGER "Task_key_released" AFTER UPDATE OF status ON "Task"
 -- trigger below. A reservation that ends adds its duration to Pool."reservedSlotSeconds".
 --
 -- LOCK-ORDER REVIEW (with the crash-only core: Task → Slot → Pod → Pool).
---  * berth_allocate: the task (SKIP LOCKED), then the slot (SKIP LOCKED), then the pod row
---    (UPDATE of its counters: this one may wait, for another allocation or a release on the
---    same pod, each holding it for one statement). The Pool row is only read. Task → Slot → Pod.
+--  * berth_allocate: the task, then the slot and its pod's row, all with SKIP LOCKED (it never
+--    waits, so it closes no cycle), then updates that pod's counters. The Pool row is only read.
+--    Task → Slot → Pod. A pod passed over because its row was locked gets the work from whoever
+--    held it: an allocation goes on placing, a release places the next task after its commit, a
+--    heartbeat places pending work of its pool.
 --  * The Slot trigger runs inside the statement that updated or deleted the slot, whose row lock
 --    that statement already holds, and then updates the pod: Slot → Pod; a reservation's end
 --    also updates the pool: → Pool. Its callers: finish/cancel/expire/approve/reserve (task,
@@ -218,9 +220,9 @@ CREATE TRIGGER "Slot_counters_delete" AFTER DELETE ON "Slot"
 --    Ready pods' slots; that is only computed for a pool with a cap below 1;
 --  * the bin-packing order reads Pod."busySlots" instead of counting slots, and plan_and_apply
 --    tasks go first to pods already holding reservations, so reservations concentrate;
---  * a pod that has started maxTasksPerPod tasks takes none: the pod's counters are updated
---    under the condition, and the slot is taken only if that update happened, so two
---    allocations racing for the last task of a pod cannot both win;
+--  * a pod that has started maxTasksPerPod tasks takes none: the pod's row is locked with the
+--    slot and its counters are updated under the condition, and the slot is taken only if that
+--    update happened, so two allocations racing for the last task of a pod cannot both win;
 --  * it returns when the task entered the queue ("queuedAt": submission, unblocking or requeue).
 -- ---------------------------------------------------------------------------------------------
 DROP FUNCTION berth_allocate(uuid, timestamp(3), timestamp(3));
@@ -257,7 +259,11 @@ BEGIN
       AND (pool.max_tasks IS NULL OR p."tasksStarted" < pool.max_tasks)
     ORDER BY (task.type = 'plan_and_apply' AND p."reservedSlots" > 0) DESC, p."busySlots" DESC, p."createdAt", p.name, s.index
     LIMIT 1
+    -- The pod row too, for its counters: a pod another statement is changing (an allocation, a
+    -- release, a heartbeat) is passed over rather than waited for, so concurrent allocations
+    -- spread over pods instead of queueing on the fullest one.
     FOR UPDATE OF s SKIP LOCKED
+    FOR NO KEY UPDATE OF p SKIP LOCKED
   ), pod AS (
     UPDATE "Pod" p
     SET "busySlots" = p."busySlots" + 1, "tasksStarted" = p."tasksStarted" + 1

@@ -16,9 +16,8 @@ export interface Placement {
  * the pool's reserved-capacity cap) on one idle slot of a Ready pod whose agent is answering,
  * bin-packing, in one statement with FOR UPDATE SKIP LOCKED: see `berth_allocate`
  * (concurrency_keys migration). It lives in a PL/pgSQL function so that its plan is prepared
- * once per connection. It takes its task and slot with SKIP LOCKED; the only lock it waits for
- * is its pod's row (the pod's counters), last in the lock order, held for one statement by
- * another allocation, a release or a heartbeat on that pod.
+ * once per connection. It takes its task, slot and the slot's pod row (for the pod's counters)
+ * with SKIP LOCKED and never waits, so it takes part in no deadlock.
  */
 const allocateOne = `
 SELECT "taskId"::text AS "taskId", "taskType", "podName", "slotIndex",
