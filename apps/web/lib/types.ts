@@ -71,6 +71,11 @@ export interface PoolDetail extends PoolSummary {
   scaleDownCooldownSeconds: number;
   maxStep: number;
   newPodGraceSeconds: number;
+  /** Why pending tasks wait: no free slot, behind their concurrency key, or held by the reserved-capacity cap. */
+  pendingByReason?: { noSlot: number; keyBlocked: number; reservedCap: number };
+  reservedSlotSeconds?: number;
+  maxReservedFraction?: number;
+  maxTasksPerPod?: number | null;
   pods: Pod[];
   scalingEvents: ScalingEvent[];
 }
