@@ -56,13 +56,22 @@ async function occupySlots(prisma: PrismaClient, poolId: string, perPod: number)
     poolId,
     perPod,
   );
+  // The pods' counters, as allocation keeps them.
+  await prisma.$executeRawUnsafe(`UPDATE "Pod" SET "busySlots" = $2::int, "tasksStarted" = $2::int WHERE "poolId" = $1::uuid`, poolId, perPod);
 }
 
-/** `count` pending tasks, oldest first in submission order, as submitTask leaves them when no slot is free. */
-export async function seedPendingTasks(prisma: PrismaClient, poolId: string, count: number): Promise<void> {
+/**
+ * `count` pending tasks, oldest first in submission order, as submitTask leaves them when no slot
+ * is free. With `keys`, every second task carries one of that many concurrency keys in turn
+ * (the database blocks each key's later tasks behind its first, as for a submission).
+ */
+export async function seedPendingTasks(prisma: PrismaClient, poolId: string, count: number, options: { keys?: number } = {}): Promise<void> {
   await prisma.$executeRawUnsafe(
-    `INSERT INTO "Task" (id, "poolId", type, "updatedAt") SELECT gen_random_uuid(), $1::uuid, 'bench', now() FROM generate_series(1, $2::int)`,
+    `INSERT INTO "Task" (id, "poolId", type, "updatedAt", "concurrencyKey")
+     SELECT gen_random_uuid(), $1::uuid, 'bench', now(), CASE WHEN $3::int > 0 AND i % 2 = 0 THEN 'key-' || ((i / 2) % $3::int) END
+     FROM generate_series(1, $2::int) AS i`,
     poolId,
     count,
+    options.keys ?? 0,
   );
 }

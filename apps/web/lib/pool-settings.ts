@@ -43,6 +43,7 @@ export const POOL_SETTINGS: readonly PoolSetting[] = [
   { name: "image", label: "Image", kind: "text", group: "Pods", help: "Empty keeps the current image." },
   { name: "podTemplate", label: "Pod template (JSON)", kind: "json", group: "Pods", help: "A Kubernetes pod spec; empty keeps the current one." },
   { name: "podPolicyOverride", label: "Allow a template that breaks the pod policy", kind: "bool", group: "Pods", adminOnly: true },
+  { name: "maxReservedFraction", label: "Reserved slots at most", kind: "percent", group: "Tasks", min: 0, max: 100, help: "Share of the pool's slots that plans waiting for approval may hold; beyond it new plans wait." },
   { name: "reservationTtlSeconds", label: "Reservation TTL", kind: "seconds", group: "Tasks", min: 1, max: 30 * 86_400, help: "How long an approval may wait with its slot held." },
   { name: "taskTimeoutSeconds", label: "Task timeout", kind: "seconds", group: "Tasks", min: 1, max: 7 * 86_400, emptyMeans: "no deadline" },
   { name: "timeoutPolicy", label: "Past the timeout", kind: "choice", group: "Tasks", options: ["fail", "requeue"] },

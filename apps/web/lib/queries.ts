@@ -22,6 +22,7 @@ export const POOL = /* GraphQL */ `
     pool(name: $name) {
       name runtime image slotsPerPod minPods maxPods scaleUpAt scaleDownAt reservationTtlSeconds autoscale utilization
       podCount busySlots reservedSlots totalSlots pendingTasks
+      pendingByReason { noSlot keyBlocked reservedCap } reservedSlotSeconds maxReservedFraction maxTasksPerPod
       scaleUpCooldownSeconds scaleDownCooldownSeconds maxStep newPodGraceSeconds
       scaleUpMaxStep maxTasksPerPod maxPodAgeSeconds
       capacityWindows { cron timeZone durationSeconds minPods maxPods blockScaleDown }

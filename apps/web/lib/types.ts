@@ -96,6 +96,10 @@ export interface PoolDetail extends PoolSummary {
   timeoutPolicy?: string;
   stopGraceSeconds?: number;
   podPolicyOverride?: boolean;
+  /** Why pending tasks wait: no free slot, behind their concurrency key, or held by the reserved-capacity cap. */
+  pendingByReason?: { noSlot: number; keyBlocked: number; reservedCap: number };
+  reservedSlotSeconds?: number;
+  maxReservedFraction?: number;
   pods: Pod[];
   scalingEvents: ScalingEvent[];
 }

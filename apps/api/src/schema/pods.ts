@@ -40,6 +40,7 @@ export const PodRef = builder.objectRef<Pod | PodWithSlots>("Pod").implement({
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     readyAt: t.expose("readyAt", { type: "DateTime", nullable: true }),
     lastHeartbeatAt: t.expose("lastHeartbeatAt", { type: "DateTime", nullable: true }),
+    tasksStarted: t.exposeInt("tasksStarted", { description: "Tasks ever placed on this pod (see the pool's maxTasksPerPod)." }),
     slots: t.field({
       type: [SlotRef],
       complexity: { field: 1, multiplier: 3 },

@@ -1,4 +1,4 @@
-import type { ActiveCapacityWindow, CapacityWindow, PodWithSlots, PoolSpecInput, PoolSummary, ScaleResult, TaskTypeSpec } from "@berth/core/pools";
+import type { ActiveCapacityWindow, CapacityWindow, PendingByReason, PodWithSlots, PoolSpecInput, PoolSummary, ScaleResult, TaskTypeSpec } from "@berth/core/pools";
 import type { PoolUtilisation, UtilisationPoint } from "@berth/core/pools";
 import { activeCapacityWindowOf, findPoolSummary, listPools, listScalingEvents, podsOfPools, poolSummary, poolUtilisation, scalingEventsOfPools } from "@berth/core/pools";
 import type { ScalingEvent } from "@berth/core/db";
@@ -88,6 +88,15 @@ const PoolUtilisationRef = builder.objectRef<PoolUtilisation>("PoolUtilisation")
   }),
 });
 
+const PendingByReasonRef = builder.objectRef<PendingByReason>("PendingByReason").implement({
+  description: "Why a pool's pending tasks wait.",
+  fields: (t) => ({
+    noSlot: t.exposeInt("noSlot", { description: "No idle slot on a Ready pod." }),
+    keyBlocked: t.exposeInt("keyBlocked", { description: "An earlier task of their concurrency key is active or ahead of them." }),
+    reservedCap: t.exposeInt("reservedCap", { description: "plan_and_apply tasks held back: reservations have reached maxReservedFraction." }),
+  }),
+});
+
 export const PoolRef = builder.objectRef<PoolSummary>("Pool").implement({
   fields: (t) => ({
     name: t.string({ resolve: (s) => s.pool.name }),
@@ -133,13 +142,19 @@ export const PoolRef = builder.objectRef<PoolSummary>("Pool").implement({
       resolve: (s) => (s.pool.taskTypes as TaskTypeSpec[] | null) ?? null,
       description: "The task types the pool declares; null: the built-in plan, apply and plan_and_apply ({durationMs, fail}).",
     }),
+    maxReservedFraction: t.float({
+      resolve: (s) => s.pool.maxReservedFraction,
+      description: "The share of the pool's slots that plans waiting for approval may hold (0..1); beyond it new plan_and_apply tasks wait. 1: no cap.",
+    }),
     utilization: t.float({ resolve: (s) => s.utilization, description: "(running + reserved) / slots on Ready pods." }),
     podCount: t.int({ resolve: (s) => s.podCount, description: "Pods that exist or are starting (not Lost or Terminating)." }),
     busySlots: t.int({ resolve: (s) => s.busySlots, description: "Running slots." }),
-    reservedSlots: t.int({ resolve: (s) => s.reservedSlots }),
+    reservedSlots: t.int({ resolve: (s) => s.reservedSlots, description: "Slots held for plans waiting for approval (not counted in busySlots)." }),
+    reservedSlotSeconds: t.float({ resolve: (s) => s.reservedSlotSeconds, description: "Slot-seconds spent reserved, ever: ended reservations plus the open ones up to now." }),
     idleSlots: t.int({ resolve: (s) => s.idleSlots }),
     totalSlots: t.int({ resolve: (s) => s.totalSlots }),
     pendingTasks: t.int({ resolve: (s) => s.pendingTasks }),
+    pendingByReason: t.field({ type: PendingByReasonRef, resolve: (s) => s.pendingByReason }),
     conditions: t.field({ type: [Condition], complexity: { field: 1, multiplier: 3 }, resolve: (s) => s.conditions }),
     createdAt: t.field({ type: "DateTime", resolve: (s) => s.pool.createdAt }),
     pods: t.field({
@@ -226,6 +241,7 @@ const poolSpecFields = (t: PothosSchemaTypes.InputFieldBuilder<PothosSchemaTypes
     description:
       "Task types the pool declares (at most 32): what its agents run. Null or empty: the built-in plan, apply and plan_and_apply. On the local runtime the commands run on the API's machine, so only an admin may set or change them.",
   }),
+  maxReservedFraction: t.float({ description: "0..1, default 1 (no cap): beyond this share of the pool's slots reserved, new plan_and_apply tasks wait." }),
   podPolicyOverride: t.boolean({
     description:
       "Admin only: let the pod template break the pod policy (privileged or host-namespace pods, hostPath volumes, other service accounts, added capabilities, missing resource limits). Recorded as a policy_override event.",

@@ -29,13 +29,15 @@ TaskRef.implement({
     output: t.expose("output", { type: "JSON", nullable: true, description: "What the agent reported: the plan of an apply_pending task, results, errors." }),
     error: t.exposeString("error", { nullable: true }),
     attempts: t.exposeInt("attempts"),
+    concurrencyKey: t.exposeString("concurrencyKey", { nullable: true, description: "Tasks of the pool sharing this key run one at a time, in submission order." }),
+    keyBlocked: t.exposeBoolean("keyBlocked", { description: "Pending behind an earlier task of its concurrency key." }),
     timeoutSeconds: t.exposeInt("timeoutSeconds", { nullable: true, description: "Run deadline of each phase (plan, apply); null: none." }),
     deadlineAt: t.expose("deadlineAt", { type: "DateTime", nullable: true, description: "When the running phase must have ended." }),
     acknowledgedAt: t.expose("acknowledgedAt", { type: "DateTime", nullable: true, description: "When the agent confirmed it runs the current phase." }),
     stopRequestedAt: t.expose("stopRequestedAt", { type: "DateTime", nullable: true, description: "Set while the slot waits for the agent to stop a task the server ended." }),
     failureReason: t.exposeString("failureReason", {
       nullable: true,
-      description: "Why the task ended other than by its agent's report: deadline_exceeded, pod_lost, cancelled, reservation_expired, pool_deleted, agent_stopped, slot_lost.",
+      description: "Why the task ended other than by its agent's report: deadline_exceeded, pod_lost, cancelled, superseded, reservation_expired, pool_deleted, agent_stopped, slot_lost.",
     }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     startedAt: t.expose("startedAt", { type: "DateTime", nullable: true }),
@@ -86,6 +88,11 @@ const SubmitTaskInput = builder.inputType("SubmitTaskInput", {
     type: t.string({ required: true, description: "plan, apply, plan_and_apply or any name (1-64 of letters, digits, _ . : -)." }),
     payload: t.field({ type: "JSON", description: "Up to 64 KiB of JSON. The demo agent honours {durationMs, fail}." }),
     timeoutSeconds: t.int({ description: "Run deadline of each phase in seconds (1 to 604800). Absent: the pool's taskTimeoutSeconds; explicit null: no deadline." }),
+    concurrencyKey: t.string({
+      description:
+        "Tasks of the pool sharing this key run one at a time, in submission order; a plan waiting for approval holds it. Other keys are not held up. 1-128 printable ASCII characters without spaces.",
+    }),
+    supersede: t.boolean({ description: "With a concurrencyKey: cancel the key's tasks that have not started yet (failureReason superseded) and queue this one." }),
     idempotencyKey: t.string({
       description:
         "Makes a retry safe: while a task submitted with this key exists in the pool, submitting the same type and payload with it again returns that task; another type or payload is a ConflictError. 1-128 printable ASCII characters.",
@@ -186,6 +193,8 @@ builder.mutationFields((t) => ({
         payload: input.payload ?? undefined,
         idempotencyKey: input.idempotencyKey,
         timeoutSeconds: "timeoutSeconds" in input ? input.timeoutSeconds : undefined,
+        concurrencyKey: input.concurrencyKey,
+        supersede: input.supersede ?? undefined,
       }),
   }),
   approveTask: t.field({

@@ -15,11 +15,15 @@ export type AppendTaskLogInput = {
 };
 
 export type SubmitTaskInput = {
+  /** Tasks of the pool sharing this key run one at a time, in submission order; a plan waiting for approval holds it. Other keys are not held up. 1-128 printable ASCII characters without spaces. */
+  concurrencyKey?: string | null | undefined;
   /** Makes a retry safe: while a task submitted with this key exists in the pool, submitting the same type and payload with it again returns that task; another type or payload is a ConflictError. 1-128 printable ASCII characters. */
   idempotencyKey?: string | null | undefined;
   /** Up to 64 KiB of JSON. The demo agent honours {durationMs, fail}. */
   payload?: unknown;
   pool: string;
+  /** With a concurrencyKey: cancel the key's tasks that have not started yet (failureReason superseded) and queue this one. */
+  supersede?: boolean | null | undefined;
   /** Run deadline of each phase in seconds (1 to 604800). Absent: the pool's taskTimeoutSeconds; explicit null: no deadline. */
   timeoutSeconds?: number | null | undefined;
   /** plan, apply, plan_and_apply or any name (1-64 of letters, digits, _ . : -). */

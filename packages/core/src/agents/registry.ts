@@ -73,6 +73,9 @@ export async function heartbeat(ctx: CoreContext, podName: string, scope: AgentS
   const now = ctx.now();
   const { count } = await ctx.prisma.pod.updateMany({ where: { id: pod.id, phase: { in: ["Pending", "Starting", "Ready", "Draining"] } }, data: { lastHeartbeatAt: now } });
   if (count === 0) throw await refusal(ctx, pod);
+  // An allocation passes over a pod whose row is locked (this update held it): pending work of
+  // the pool is placed now rather than at the next pass. Best effort; bounded like a release.
+  if (pod.phase === "Ready") await placePending(ctx, pod.pool, 10).catch(() => []);
   return now;
 }
 

@@ -7,14 +7,16 @@ import { startInformer, type PodInformer } from "../runtime/informer.js";
 import type { PodRuntime, RuntimePod, RuntimePoolSpec } from "../runtime/types.js";
 import { placePending } from "../slots/allocate.js";
 import { closeAssignment, publishSlotChange } from "../slots/release.js";
+import { unblockKeys } from "../tasks/concurrency.js";
 import { enforceDeadlines, expireReservations } from "../tasks/lifecycle.js";
 import { availableCondition, conditionMaker, podCounts, publishPoolChanged, saveConditions } from "./conditions.js";
-import { decideScaling, livePods, nextLowSince, planManualScale, utilization, type PodSnapshot, type ScalingDecision } from "./decide.js";
+import { countSlots, decideScaling, livePods, nextLowSince, planManualScale, utilization, type PodSnapshot, type ScalingDecision } from "./decide.js";
 import { PodBusyError, PodPhaseError, PoolBusyError, PoolExistsError } from "./errors.js";
 import { PodNotFoundError } from "../agents/errors.js";
 import { isResync } from "../events/index.js";
 import { PoolGuards, type PoolGuard } from "./guard.js";
 import { forgetGaugesOfPoolsOtherThan, forgetPoolGauges, poolMetrics, recordPoolGauges } from "./metrics.js";
+import { pendingByReason, plansCapped, queueCounts, recordPendingGauge } from "./queue.js";
 import { planRuntime, toPodSnapshots, type PodRow, type PoolView } from "./observe.js";
 import { getPool, podSnapshots, specOf, type PoolCondition } from "./queries.js";
 import { mergeSpec, PoolSpecError, validatePoolSpec, withDefaults, type PoolSpec, type PoolSpecInput } from "./spec.js";
@@ -460,6 +462,7 @@ export class PoolController {
     report.deadlines = (await enforceDeadlines(this.ctx, pool.id)).length;
     const expired = await expireReservations(this.ctx, pool.id);
     report.expired = expired.length;
+    await unblockKeys(this.ctx, pool.id);
     await placePending(this.ctx, pool);
     report.recycled = await this.recycle(pool, guard);
     report.deleted.push(...(await this.deleteDrainedIfIdle(pool, guard)));
@@ -467,7 +470,8 @@ export class PoolController {
     guard.check();
     const rows = await this.readPods(pool.id);
     const pods = toPodSnapshots(rows);
-    const pendingTasks = await this.ctx.prisma.task.count({ where: { poolId: pool.id, status: "pending" } });
+    const pendingTasks = await this.ctx.prisma.task.count({ where: { poolId: pool.id, status: "pending", keyBlocked: false } });
+    await this.recordQueue(pool, pods);
     if (expired.length > 0) {
       const live = livePods(pods).length;
       await this.record(pool, { kind: "reservation_expired", fromPods: live, toPods: live, utilization: 0, reason: `${expired.length} reservation(s) expired` });
@@ -563,7 +567,7 @@ export class PoolController {
   private async observe(poolId: string): Promise<PoolView | null> {
     const pool = await this.ctx.prisma.pool.findUnique({ where: { id: poolId } });
     if (!pool) return null;
-    const [pods, pendingTasks] = await Promise.all([this.readPods(pool.id), this.ctx.prisma.task.count({ where: { poolId: pool.id, status: "pending" } })]);
+    const [pods, pendingTasks] = await Promise.all([this.readPods(pool.id), this.ctx.prisma.task.count({ where: { poolId: pool.id, status: "pending", keyBlocked: false } })]);
     const runtime = this.opts.runtimes[pool.runtime];
     let listed: PoolView["runtime"] = null;
     if (runtime) {
@@ -834,6 +838,13 @@ export class PoolController {
       now,
     );
     if (freed.length > 0) await placePending(this.ctx, pool, freed.length);
+  }
+
+  /** The pending-by-reason gauge of the pool, from this pass's pods and one grouped count of its queue. */
+  private async recordQueue(pool: Pool, pods: PodSnapshot[]): Promise<void> {
+    const queue = (await queueCounts(this.ctx, [pool.id])).get(pool.id)!;
+    const ready = pods.filter((p) => p.phase === "Ready").length;
+    recordPendingGauge(pool.name, pendingByReason(queue, plansCapped(pool, ready, countSlots(pods).reserved, queue.runningPlans)));
   }
 
   private async updateConditions(pool: Pool, pods: PodSnapshot[], pending: number, report: ReconcileReport): Promise<void> {

@@ -23,6 +23,7 @@ export { PoolNotFoundError, PoolExistsError, PoolBusyError, PodBusyError, PodPha
 export { activeCapacityWindowOf, countPools, getPool, findPoolSummary, scalingEventsOfPools, slotsOfPod, slotsOfPods, listPods, podsOfPools, podsByName, poolsById, listPools, poolSummary, summarizePools, listScalingEvents, specOf, type PoolCondition, type PoolSummary, type PodWithSlots } from "./queries.js";
 export { validatePoolSpec, withDefaults, mergeSpec, PoolSpecError, POOL_DEFAULTS, RUNTIMES, type PoolSpec, type PoolSpecInput } from "./spec.js";
 export { poolMetrics } from "./metrics.js";
+export { pendingByReason, plansCapped, type PendingByReason } from "./queue.js";
 export { slotStates, poolStates } from "./live.js";
 export { admitPoolSpec, describeOverride, DEFAULT_ADMISSION, PodPolicyError, PodPolicyOverrideError, type PoolActor, type PoolAdmissionConfig } from "./admission.js";
 export { podPolicyViolations, SAFE_CAPABILITIES, type PodPolicy, type PodPolicyViolation } from "./pod-policy.js";

@@ -2,6 +2,7 @@ import type { CoreContext } from "../context.js";
 import type { Pool, Pod, ScalingEvent, Slot, Task } from "../db/index.js";
 import { countSlots, livePods, utilization, type PodSnapshot } from "./decide.js";
 import { PoolNotFoundError } from "./errors.js";
+import { pendingByReason, plansCapped, queueCounts, recordPendingGauge, type PendingByReason } from "./queue.js";
 import type { PoolSpec } from "./spec.js";
 import { activeCapacityWindows, type ActiveCapacityWindow, type CapacityWindow } from "./windows.js";
 import type { TaskTypeSpec } from "./task-types.js";
@@ -22,6 +23,10 @@ export interface PoolSummary {
   idleSlots: number;
   totalSlots: number;
   pendingTasks: number;
+  /** Why the pending tasks wait. */
+  pendingByReason: PendingByReason;
+  /** Slot-seconds spent reserved: ended reservations plus the open ones up to now. */
+  reservedSlotSeconds: number;
   utilization: number;
   conditions: PoolCondition[];
   /** The pods with slots and tasks, when the caller asked for them along with the summary. */
@@ -64,6 +69,7 @@ export function specOf(pool: Pool): PoolSpec {
     stopGraceSeconds: pool.stopGraceSeconds,
     podPolicyOverride: pool.podPolicyOverride,
     taskTypes: (pool.taskTypes as TaskTypeSpec[] | null) ?? null,
+    maxReservedFraction: pool.maxReservedFraction,
   };
 }
 
@@ -116,19 +122,25 @@ export async function poolsById(ctx: CoreContext, ids: readonly string[]): Promi
 export async function summarizePools(ctx: CoreContext, pools: Pool[], options: { withPods?: boolean } = {}): Promise<PoolSummary[]> {
   if (pools.length === 0) return [];
   const ids = pools.map((p) => p.id);
-  const [pods, pending] = await Promise.all([
+  const [pods, queues] = await Promise.all([
     options.withPods
       ? [...(await podsOfPools(ctx, ids)).values()].flat()
       : ctx.prisma.pod.findMany({
           where: { poolId: { in: ids } },
-          select: { poolId: true, name: true, phase: true, createdAt: true, readyAt: true, slots: { select: { state: true } } },
+          select: { poolId: true, name: true, phase: true, createdAt: true, readyAt: true, slots: { select: { state: true, updatedAt: true } } },
         }),
-    ctx.prisma.task.groupBy({ by: ["poolId"], where: { poolId: { in: ids }, status: "pending" }, _count: { _all: true } }),
+    queueCounts(ctx, ids),
   ]);
+  const now = ctx.now().getTime();
   return pools.map((pool) => {
     const all = pods.filter((p) => p.poolId === pool.id);
     const mine = livePods(toSnapshot(all));
     const slots = countSlots(mine);
+    const queue = queues.get(pool.id)!;
+    const ready = all.filter((p) => p.phase === "Ready").length;
+    const waiting = pendingByReason(queue, plansCapped(pool, ready, slots.reserved, queue.runningPlans));
+    recordPendingGauge(pool.name, waiting);
+    const openReserved = all.flatMap((p) => p.slots).filter((s) => s.state === "reserved").reduce((sum, s) => sum + Math.max(0, now - s.updatedAt.getTime()) / 1000, 0);
     return {
       pool,
       podCount: mine.length,
@@ -136,7 +148,9 @@ export async function summarizePools(ctx: CoreContext, pools: Pool[], options: {
       reservedSlots: slots.reserved,
       idleSlots: slots.idle,
       totalSlots: slots.total,
-      pendingTasks: pending.find((p) => p.poolId === pool.id)?._count._all ?? 0,
+      pendingTasks: queue.keyBlocked + queue.pendingPlans + queue.pendingOthers,
+      pendingByReason: waiting,
+      reservedSlotSeconds: pool.reservedSlotSeconds + openReserved,
       utilization: utilization(mine),
       conditions: (pool.conditions as unknown as PoolCondition[]) ?? [],
       ...(options.withPods ? { pods: all as PodWithSlots[] } : {}),

@@ -51,6 +51,11 @@ const fields = {
   timeoutPolicy: z.enum(["fail", "requeue"]),
   stopGraceSeconds: z.number().int().min(1, "stopGraceSeconds must be between 1 and 3600").max(3600, "stopGraceSeconds must be between 1 and 3600"),
   podPolicyOverride: z.boolean(),
+  maxReservedFraction: z
+    .number()
+    .min(0, "maxReservedFraction must be between 0 and 1")
+    .max(1, "maxReservedFraction must be between 0 and 1")
+    .refine((n) => Number.isFinite(n), "maxReservedFraction must be between 0 and 1"),
 };
 
 export type PoolSpec = { [K in keyof typeof fields]: z.output<(typeof fields)[K]> } & {
@@ -92,6 +97,7 @@ export const POOL_DEFAULTS: Omit<PoolSpec, "name"> = {
   stopGraceSeconds: 30,
   podPolicyOverride: false,
   taskTypes: null,
+  maxReservedFraction: 1,
 };
 
 /**

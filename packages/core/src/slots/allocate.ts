@@ -1,4 +1,4 @@
-import { taskMetrics, typeLabel } from "../tasks/metrics.js";
+import { typeLabel } from "../tasks/metrics.js";
 import { freshAfter, type CoreContext } from "../context.js";
 import { slotMetrics } from "./metrics.js";
 import { publishSlotChange } from "./release.js";
@@ -13,14 +13,19 @@ export interface Placement {
 }
 
 /**
- * Places the oldest pending task of the pool on one idle slot of a Ready pod whose agent is
- * answering, bin-packing, in one statement with FOR UPDATE SKIP LOCKED: see `berth_allocate`
- * (crash_only_core migration). It lives in a PL/pgSQL function so that its plan is prepared
- * once per connection. It never waits for a row lock, so it takes part in no deadlock.
+ * Places the oldest runnable pending task of the pool (not held back by its concurrency key or
+ * the pool's reserved-capacity cap) on one idle slot of a Ready pod whose agent is answering,
+ * bin-packing, in one statement with FOR UPDATE SKIP LOCKED: see `berth_allocate`
+ * (concurrency_keys migration). It lives in a PL/pgSQL function so that its plan is prepared
+ * once per connection. It takes its task, slot and the slot's pod row (for the pod's counters)
+ * with SKIP LOCKED and never waits, so it takes part in no deadlock.
  */
-const allocateOne = `SELECT * FROM berth_allocate($1::uuid, $2::timestamp(3), $3::timestamp(3))`;
+const allocateOne = `
+SELECT "taskId"::text AS "taskId", "taskType", "podName", "slotIndex",
+       (extract(epoch FROM "createdAt") * 1000)::float8 AS "createdAtMs", (extract(epoch FROM "queuedAt") * 1000)::float8 AS "queuedAtMs"
+FROM berth_allocate($1::uuid, $2::timestamp(3), $3::timestamp(3))`;
 
-type Row = Omit<Placement, "pool"> & { started: number; audited: number };
+type Row = { taskId: string; taskType: string; podName: string; slotIndex: number; createdAtMs: number; queuedAtMs: number };
 
 /** Places one pending task of the pool if a slot is free; null when there is no task or no slot. */
 export async function allocateOnce(ctx: CoreContext, pool: { id: string; name: string }): Promise<Placement | null> {
@@ -30,11 +35,13 @@ export async function allocateOnce(ctx: CoreContext, pool: { id: string; name: s
     slotMetrics.allocations.inc({ pool: pool.name, outcome: "none" });
     return null;
   }
-  const createdAt = new Date(row.createdAt);
+  const createdAt = new Date(row.createdAtMs);
+  const at = ctx.now().getTime();
+  const sinceSubmit = Math.max(0, (at - createdAt.getTime()) / 1000);
   slotMetrics.allocations.inc({ pool: pool.name, outcome: "placed" });
-  const waited = Math.max(0, (ctx.now().getTime() - createdAt.getTime()) / 1000);
-  slotMetrics.waitSeconds.observe({ pool: pool.name }, waited);
-  taskMetrics.queueWaitSeconds.observe({ pool: pool.name, type: typeLabel(row.taskType) }, waited);
+  slotMetrics.waitSeconds.observe({ pool: pool.name }, sinceSubmit);
+  slotMetrics.submitToStartSeconds.observe({ pool: pool.name, type: typeLabel(row.taskType) }, sinceSubmit);
+  slotMetrics.queueWaitSeconds.observe({ pool: pool.name, type: typeLabel(row.taskType) }, Math.max(0, (at - row.queuedAtMs) / 1000));
   const placement: Placement = {
     taskId: row.taskId,
     taskType: row.taskType,

@@ -5,6 +5,7 @@ import { checkTaskType } from "../pools/task-types.js";
 import { placePending } from "../slots/allocate.js";
 import { publishSlotChange, releaseSlotOf, type ReleasedSlot } from "../slots/release.js";
 import { observeRun } from "./metrics.js";
+import { submitSuperseding, validateConcurrency } from "./concurrency.js";
 import { IdempotencyKeyReusedError, IllegalTransitionError, PayloadTooLargeError, PoolNotFoundError, TaskNotFoundError, TaskNotInScopeError, TaskNotOnPodError } from "./errors.js";
 
 export const MAX_PAYLOAD_BYTES = 64 * 1024;
@@ -27,8 +28,13 @@ export interface SubmitTaskInput {
    * null: no deadline (an explicit choice).
    */
   timeoutSeconds?: number | null;
-  /** Tasks sharing this key do not run at the same time (schedules pass theirs on). */
+  /**
+   * Tasks of the pool sharing this key run one at a time, in submission order (a plan waiting
+   * for approval holds it too); other keys are not held up. Schedules pass theirs on.
+   */
   concurrencyKey?: string | null;
+  /** With a concurrencyKey: cancels the key's tasks that have not started yet (reason `superseded`) and queues this one. */
+  supersede?: boolean;
 }
 
 /** The longest run deadline a task may ask for: 7 days. */
@@ -74,6 +80,7 @@ export async function submitTask(ctx: CoreContext, input: SubmitTaskInput, limit
   if (input.timeoutSeconds != null && (!Number.isInteger(input.timeoutSeconds) || input.timeoutSeconds < 1 || input.timeoutSeconds > MAX_TIMEOUT_SECONDS)) {
     throw new ValidationError("timeoutSeconds", `timeoutSeconds must be a whole number of seconds from 1 to ${MAX_TIMEOUT_SECONDS}, or null for no deadline`);
   }
+  const concurrency = validateConcurrency(input);
   const pool = await ctx.prisma.pool.findUnique({ where: { name: input.pool }, select: { id: true, name: true, taskTimeoutSeconds: true, taskTypes: true } });
   if (!pool) throw new PoolNotFoundError(input.pool);
   checkTaskType(pool, type);
@@ -84,7 +91,8 @@ export async function submitTask(ctx: CoreContext, input: SubmitTaskInput, limit
   }
   let task: Task;
   try {
-    task = await ctx.prisma.task.create({ data: { poolId: pool.id, type, payload: payload as Prisma.InputJsonValue, idempotencyKey: key, timeoutSeconds } });
+    const data = { poolId: pool.id, type, payload: payload as Prisma.InputJsonValue, idempotencyKey: key, timeoutSeconds, concurrencyKey: concurrency.key };
+    task = concurrency.supersede ? await submitSuperseding(ctx, data) : await ctx.prisma.task.create({ data });
   } catch (error) {
     // A concurrent submission with the same key won the insert: answer as a retry would be.
     const earlier = key !== null && (error as { code?: string }).code === "P2002" ? await earlierSubmission(ctx, pool.id, key, type, payload) : null;

@@ -1,5 +1,5 @@
 import type { Task } from "../db/index.js";
-import { Histogram, metric, registry } from "../metrics/index.js";
+import { Counter, Histogram, metric, registry } from "../metrics/index.js";
 
 const BUCKETS = [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 24 * 3600];
 
@@ -15,16 +15,9 @@ export const taskMetrics = {
         registers: [registry],
       }),
   ),
-  queueWaitSeconds: metric(
-    "berth_task_queue_wait_seconds",
-    () =>
-      new Histogram({
-        name: "berth_task_queue_wait_seconds",
-        help: "Time from submission to placement on a slot, by pool and type",
-        labelNames: ["pool", "type"],
-        buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 1800, 3600],
-        registers: [registry],
-      }),
+  superseded: metric(
+    "berth_tasks_superseded_total",
+    () => new Counter({ name: "berth_tasks_superseded_total", help: "Pending tasks cancelled because a later submission of their concurrency key superseded them", registers: [registry] }),
   ),
 };
 

@@ -1,5 +1,6 @@
 // Every path that locks tasks, slots, pods and pools, run at once against PostgreSQL for a few
-// seconds: allocate, finish, cancel (with its stop), approve, expire, deadlines, mark Lost,
+// seconds: allocate, finish, keyed submissions (with supersede) whose ends unblock the next of
+// their key, cancel (with its stop), approve, expire, deadlines, mark Lost,
 // drain (scale down), delete a pool, agents' syncs, and task logs appended and moved to storage. With one lock order no deadlock may
 // occur: none reaches a caller, and none had to be retried.
 import { mkdtemp, rm } from "node:fs/promises";
@@ -54,7 +55,7 @@ describe.skipIf(!postgresAvailable)("one lock order: every locking path at once 
     const storage = createLocalStorage({ root: storageRoot, maxUploadBytes: 1024 ** 3, publicBaseUrl: "http://127.0.0.1" });
 
     const began = Date.now();
-    const required = ["submit and finish", "cancel what runs, its agent confirming the stop", "plan, approve, apply", "syncs", "mark a pod Lost, then pass", "scale down and up (drain)", "create, load and delete a pool", "append task logs"];
+    const required = ["submit and finish", "keyed submit, supersede and finish", "cancel what runs, its agent confirming the stop", "plan, approve, apply", "syncs", "mark a pod Lost, then pass", "scale down and up (drain)", "create, load and delete a pool", "append task logs"];
     const enough = () => Date.now() - began > MAX_MS || (Date.now() - began > MIN_MS && required.every((w) => (counts[w] ?? 0) >= MIN_RUNS));
     const note = (what: string) => (counts[what] = (counts[what] ?? 0) + 1);
     const guard = async (what: string, fn: () => Promise<unknown>) => {
@@ -81,6 +82,15 @@ describe.skipIf(!postgresAvailable)("one lock order: every locking path at once 
         loop("submit and finish", async () => {
           const t = await submitTask(h.ctx, { pool: "busy", type: "plan" });
           if (t.podName) await reportTask(h.ctx, { taskId: t.id, pod: t.podName, status: "succeeded" });
+        }),
+      ),
+      ...[0, 1].map(() =>
+        loop("keyed submit, supersede and finish", async (i) => {
+          // Few keys, so submissions, supersedes and ends of one key's holder meet on its lock.
+          const t = await submitTask(h.ctx, { pool: "busy", type: i % 3 === 0 ? "plan_and_apply" : "plan", concurrencyKey: `ws-${i % 3}`, supersede: i % 4 === 0 });
+          const now = await h.ctx.prisma.task.findUnique({ where: { id: t.id } });
+          if (now?.podName && now.status === "running") await reportTask(h.ctx, { taskId: t.id, pod: now.podName, status: i % 5 === 0 ? "failed" : "succeeded" });
+          else if (i % 7 === 0) await cancelTask(h.ctx, t.id);
         }),
       ),
       loop("cancel what runs, its agent confirming the stop", async () => {
@@ -162,7 +172,7 @@ describe.skipIf(!postgresAvailable)("one lock order: every locking path at once 
 
   it("every path ran, concurrently, many times", () => {
     console.log(`lock order: ${JSON.stringify(counts)}`);
-    for (const what of ["submit and finish", "cancel what runs, its agent confirming the stop", "plan, approve, apply", "syncs", "mark a pod Lost, then pass", "scale down and up (drain)", "create, load and delete a pool", "append task logs"]) {
+    for (const what of ["submit and finish", "keyed submit, supersede and finish", "cancel what runs, its agent confirming the stop", "plan, approve, apply", "syncs", "mark a pod Lost, then pass", "scale down and up (drain)", "create, load and delete a pool", "append task logs"]) {
       expect(counts[what] ?? 0, what).toBeGreaterThanOrEqual(MIN_RUNS);
     }
   });

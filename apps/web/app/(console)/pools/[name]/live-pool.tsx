@@ -135,6 +135,18 @@ export function LivePool({ initial, operator = false }: { initial: PoolDetail; o
           <dt>Pending tasks</dt>
           <dd>{pool.pendingTasks}</dd>
         </div>
+        {pool.pendingByReason ? (
+          <div>
+            <dt>Waiting for</dt>
+            <dd data-testid="pending-by-reason" title="no free slot · behind their concurrency key · held by the reserved-capacity cap">
+              {pool.pendingByReason.noSlot} slot · {pool.pendingByReason.keyBlocked} key · {pool.pendingByReason.reservedCap} cap
+            </dd>
+          </div>
+        ) : null}
+        <div>
+          <dt>Reserved slot-hours</dt>
+          <dd data-testid="reserved-slot-hours">{((pool.reservedSlotSeconds ?? 0) / 3600).toFixed(1)}</dd>
+        </div>
       </dl>
 
       {active.length === 0 ? (
