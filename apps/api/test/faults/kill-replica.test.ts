@@ -94,14 +94,16 @@ describe.skipIf(!postgresAvailable || !redisAvailable)("kill -9 of an API replic
     const loadStarted = Date.now();
     await sleep(3000);
 
-    // A lock taken a moment ago belongs to a pass that has written its run row and still waits for
-    // its pod list: killing its holder now interrupts the pass in the middle.
+    // The holder of the reconcile lock whose run row says `running`: killing it now interrupts
+    // the pass in the middle (a lock seen without its row may belong to a run not yet recorded).
     const lockDeadline = Date.now() + 30_000;
     for (;;) {
       const { locks } = await client.callAny(both, "Locks");
       const held = (locks as { key: string; holder: string; acquiredAt: string }[]).find((l) => l.key === `cron:${RECONCILE}`);
       const age = held ? Date.now() - new Date(held.acquiredAt).getTime() : -1;
-      const holder = age >= 100 && age <= LIST_DELAY_MS / 2 ? both.find((r) => r.name === held?.holder) : undefined;
+      const candidate = age >= 0 && age <= LIST_DELAY_MS * 5 ? both.find((r) => r.name === held?.holder) : undefined;
+      const running = candidate ? (await withDb(db.url, (c) => cronRuns(c, RECONCILE))).some((r) => r.replica === candidate.name && r.status === "running") : false;
+      const holder = running ? candidate : undefined;
       if (holder) {
         await holder.kill9();
         killAt = Date.now();
