@@ -36,8 +36,8 @@ test("a schedule created in the console shows its next fire times, fires, links 
   await expect(page.getByTestId("schedule-run-row").first()).toHaveAttribute("data-status", "submitted");
   await snapshot(page, "schedule-detail");
   await link.click();
-  await expect(page).toHaveURL(/\/pools\/demo/);
-  await expect(page.locator(`[data-testid="task-row"][data-task-id="${taskId}"]`)).toBeVisible();
+  await expect(page).toHaveURL(new RegExp(`/tasks/${taskId}$`));
+  await expect(page.getByTestId("task-status")).toBeVisible();
 
   // Paused with a note: it says who and why, and has no next fire time.
   await page.goto(`/schedules/${name}`);

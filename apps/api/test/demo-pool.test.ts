@@ -87,6 +87,12 @@ describe("the demo pool", () => {
     expect(applied.podName).toBe(planned.podName);
     const log = applied.log.data;
     expect(log.indexOf(`applying 3 change(s) from plan.json (planned on ${planned.podName})`)).toBeGreaterThan(log.indexOf("Plan: 3 to add"));
+    // The plan says where it wrote its file; the apply read that very file.
+    const workdir = /wrote (\S+)\/plan\.json/.exec(log)?.[1];
+    expect(workdir).toBeTruthy();
+    expect(log).toContain(`read ${workdir}/plan.json, written by the plan of task ${id} on ${planned.podName}`);
+    // Progress lines carry the moment they were printed, for a reader to tell how late they arrived.
+    expect(log).toMatch(/resource_1 will be created \(1\/3\) at \d{13}\n/);
     expect(log).toContain("Apply complete!");
   });
 

@@ -15,7 +15,8 @@ describe("inZone", () => {
 });
 
 describe("taskHref", () => {
-  it("points at the task on its pool's page", () => {
-    expect(taskHref({ id: "t1", pool: "web apps" })).toBe("/pools/web%20apps#task-t1");
+  it("points at the task's own page", () => {
+    expect(taskHref({ id: "t1" })).toBe("/tasks/t1");
+    expect(taskHref({ id: "a/b" })).toBe("/tasks/a%2Fb");
   });
 });

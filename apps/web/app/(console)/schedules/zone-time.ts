@@ -27,7 +27,7 @@ export function inZone(iso: string | null | undefined, timeZone: string): string
   }
 }
 
-/** A task's page. Tasks are listed on their pool's page for now. */
-export function taskHref(task: { id: string; pool: string }): string {
-  return `/pools/${encodeURIComponent(task.pool)}#task-${task.id}`;
+/** A task's own page: its timeline, output and live log. */
+export function taskHref(task: { id: string }): string {
+  return `/tasks/${encodeURIComponent(task.id)}`;
 }
