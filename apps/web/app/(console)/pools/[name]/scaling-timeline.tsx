@@ -10,7 +10,8 @@ export function ScalingTimeline({ events }: { events: ScalingEvent[] }) {
   }
   const newestFirst = [...events].sort((a, b) => b.at.localeCompare(a.at));
   return (
-    <ol className="timeline" data-testid="scaling-timeline">
+    // Scrolls past 420px: focusable, so the keyboard can scroll it too.
+    <ol className="timeline" tabIndex={0} aria-label="Scaling events, newest first" data-testid="scaling-timeline">
       {newestFirst.map((event, i) => (
         <li key={`${event.at}-${i}`} className={`timeline-item kind-${event.kind}`} data-testid="scaling-event" data-kind={event.kind}>
           <Time iso={event.at} />

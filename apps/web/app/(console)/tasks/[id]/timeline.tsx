@@ -5,7 +5,7 @@ import { timelineOf } from "./steps";
 export function Timeline({ task }: { task: TaskDetail }) {
   const steps = timelineOf(task);
   return (
-    <ol className="timeline" aria-label="Status timeline" data-testid="task-timeline">
+    <ol className="status-timeline" aria-label="Status timeline" data-testid="task-timeline">
       {steps.map((step) => (
         <li key={step.label} className={`timeline-step ${step.tone ? `timeline-${step.tone}` : ""}`} data-step={step.label}>
           <span className="timeline-label">{step.label}</span> <time dateTime={step.at ?? undefined}>{dateTime(step.at)}</time>
