@@ -92,32 +92,34 @@ export function UtilisationChart({ pool }: { pool: string }) {
             {data ? "No samples in this range yet: the reconcile pass samples the pool every few seconds." : "Loading…"}
           </p>
         ) : (
-          <div className="chart-frame" role="img" aria-label={describe(points, markers, range)}>
-            <ResponsiveContainer width="100%" height={260}>
-              <ComposedChart data={points} margin={{ top: 18, right: 12, bottom: 4, left: 0 }}>
-                <CartesianGrid stroke="#e5e9ef" vertical={false} />
-                <XAxis dataKey="t" type="number" scale="time" domain={[from, to]} tickFormatter={(t: number) => timeTick(t, to - from)} tick={{ fontSize: 12, fill: "#5b6776" }} />
-                <YAxis allowDecimals={false} tick={{ fontSize: 12, fill: "#5b6776" }} width={36} />
-                <Tooltip labelFormatter={(t) => timeFull(Number(t))} formatter={(value, name) => [round(Number(value)), String(name)]} />
-                <Legend wrapperStyle={{ fontSize: 12 }} />
-                {SERIES.map((s) => (
-                  <Area key={s.key} dataKey={s.key} name={s.name} stackId="slots" type="stepAfter" stroke={s.colour} fill={s.fill} fillOpacity={0.85} isAnimationActive={false} />
-                ))}
-                <Line dataKey="pendingTasks" name="pending tasks" type="stepAfter" stroke="#c2410c" strokeWidth={2} dot={false} isAnimationActive={false} />
-                <Line dataKey="podCount" name="pods" type="stepAfter" stroke="#1f4e79" strokeWidth={2} strokeDasharray="5 3" dot={false} isAnimationActive={false} />
-                {markers.map((e, i) => (
-                  <ReferenceLine
-                    key={`${e.at}-${i}`}
-                    x={Date.parse(e.at)}
-                    stroke={MARKERS[e.kind]!.colour}
-                    strokeDasharray="3 3"
-                    className={`marker marker-${e.kind}`}
-                    label={{ value: MARKERS[e.kind]!.symbol, position: "top", fill: MARKERS[e.kind]!.colour, fontSize: 12 }}
-                  />
-                ))}
-              </ComposedChart>
-            </ResponsiveContainer>
-            <div data-testid="queue-chart" aria-label={describeQueue(points)}>
+          <>
+            <div className="chart-frame" role="img" aria-label={describe(points, markers, range)}>
+              <ResponsiveContainer width="100%" height={260}>
+                <ComposedChart data={points} margin={{ top: 18, right: 12, bottom: 4, left: 0 }}>
+                  <CartesianGrid stroke="#e5e9ef" vertical={false} />
+                  <XAxis dataKey="t" type="number" scale="time" domain={[from, to]} tickFormatter={(t: number) => timeTick(t, to - from)} tick={{ fontSize: 12, fill: "#5b6776" }} />
+                  <YAxis allowDecimals={false} tick={{ fontSize: 12, fill: "#5b6776" }} width={36} />
+                  <Tooltip labelFormatter={(t) => timeFull(Number(t))} formatter={(value, name) => [round(Number(value)), String(name)]} />
+                  <Legend wrapperStyle={{ fontSize: 12 }} />
+                  {SERIES.map((s) => (
+                    <Area key={s.key} dataKey={s.key} name={s.name} stackId="slots" type="stepAfter" stroke={s.colour} fill={s.fill} fillOpacity={0.85} isAnimationActive={false} />
+                  ))}
+                  <Line dataKey="pendingTasks" name="pending tasks" type="stepAfter" stroke="#c2410c" strokeWidth={2} dot={false} isAnimationActive={false} />
+                  <Line dataKey="podCount" name="pods" type="stepAfter" stroke="#1f4e79" strokeWidth={2} strokeDasharray="5 3" dot={false} isAnimationActive={false} />
+                  {markers.map((e, i) => (
+                    <ReferenceLine
+                      key={`${e.at}-${i}`}
+                      x={Date.parse(e.at)}
+                      stroke={MARKERS[e.kind]!.colour}
+                      strokeDasharray="3 3"
+                      className={`marker marker-${e.kind}`}
+                      label={{ value: MARKERS[e.kind]!.symbol, position: "top", fill: MARKERS[e.kind]!.colour, fontSize: 12 }}
+                    />
+                  ))}
+                </ComposedChart>
+              </ResponsiveContainer>
+            </div>
+            <div className="chart-frame" role="img" data-testid="queue-chart" aria-label={describeQueue(points)}>
               <ResponsiveContainer width="100%" height={110}>
                 <ComposedChart data={points} margin={{ top: 4, right: 12, bottom: 4, left: 0 }}>
                   <CartesianGrid stroke="#e5e9ef" vertical={false} />
@@ -131,7 +133,7 @@ export function UtilisationChart({ pool }: { pool: string }) {
                 </ComposedChart>
               </ResponsiveContainer>
             </div>
-          </div>
+          </>
         )}
         <figcaption className="muted small">
           Slots stacked by state, with pending tasks and pods; below, pending tasks stacked by why they wait; {data?.range === "DAY" ? "5-minute averages" : `a sample every ${data?.stepSeconds ?? 15} s`}. Markers:{" "}
