@@ -16,6 +16,8 @@ test("the utilisation chart gains points and marks the scale-up a pending task c
   await expect.poll(async () => Number(await chart.getAttribute("data-scale-ups")), { timeout: 90_000 }).toBeGreaterThan(0);
   await expect(chart.locator(".marker-scale_up")).not.toHaveCount(0);
   await expect.poll(async () => Number(await chart.getAttribute("data-points")), { timeout: 60_000 }).toBeGreaterThan(before);
+  // Under it, the pending queue by why it waits (the pending task waited for a slot: no pod yet).
+  await expect(page.getByTestId("queue-chart")).toHaveAttribute("aria-label", /Pending tasks by reason, latest: \d+ waiting for a slot/);
 
   await page.getByTestId("range-day").click();
   await expect(page.getByTestId("range-day")).toHaveAttribute("aria-pressed", "true");

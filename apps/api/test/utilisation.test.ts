@@ -11,7 +11,7 @@ const UTILISATION = `query($name: String!, $range: UtilisationRange) {
   pool(name: $name) {
     utilisation(range: $range) {
       range from to stepSeconds
-      points { at busySlots reservedSlots idleSlots startingSlots pendingTasks podCount }
+      points { at busySlots reservedSlots idleSlots startingSlots pendingTasks podCount pendingNoSlot pendingKeyBlocked pendingReservedCap }
       events { kind at }
     }
   }
@@ -60,6 +60,23 @@ describe.skipIf(!postgresAvailable)("pool utilisation over time (PostgreSQL)", (
     expect(hour.points).toHaveLength(1);
     expect(hour.points[0]).toMatchObject({ podCount: 1, startingSlots: 3 });
     expect(hour.events.map((e) => e.kind)).toContain("ensure_min");
+  });
+
+  it("a sample keeps the pending queue by reason: waiting for a slot, blocked by a concurrency key", async () => {
+    await api.services.pools.createPool({ name: "queued", minPods: 0, maxPods: 1 });
+    for (const key of ["ws-1", "ws-1", null]) {
+      const res = await api.gql('mutation($i: SubmitTaskInput!) { submitTask(input: $i) { __typename } }', { i: { pool: "queued", type: "plan", concurrencyKey: key } });
+      expect(res.errors).toBeUndefined();
+      expect(res.data.submitTask.__typename).toBe("MutationSubmitTaskSuccess");
+    }
+    await api.services.pools.reconcilePool(await poolRow("queued"));
+
+    const rows = await samples("queued");
+    expect(rows).toHaveLength(1);
+    // No pod is Ready yet: two tasks wait for a slot, the second task of ws-1 waits for the first.
+    expect(rows[0]).toMatchObject({ pendingTasks: 2, pendingNoSlot: 2, pendingKeyBlocked: 1, pendingReservedCap: 0 });
+    const hour = await utilisation("queued", "HOUR");
+    expect(hour.points[0]).toMatchObject({ pendingNoSlot: 2, pendingKeyBlocked: 1, pendingReservedCap: 0 });
   });
 
   it("housekeeping prunes samples past the retention and keeps the rest", async () => {

@@ -43,7 +43,7 @@ export const POOL_UTILISATION = /* GraphQL */ `
     pool(name: $name) {
       utilisation(range: $range) {
         range from to stepSeconds
-        points { at busySlots reservedSlots idleSlots startingSlots pendingTasks podCount }
+        points { at busySlots reservedSlots idleSlots startingSlots pendingTasks podCount pendingNoSlot pendingKeyBlocked pendingReservedCap }
         events { kind fromPods toPods utilization reason at }
       }
     }

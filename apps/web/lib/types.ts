@@ -114,6 +114,9 @@ export interface UtilisationPoint {
   startingSlots: number;
   pendingTasks: number;
   podCount: number;
+  pendingNoSlot: number;
+  pendingKeyBlocked: number;
+  pendingReservedCap: number;
 }
 
 export interface PoolUtilisation {

@@ -73,6 +73,9 @@ const UtilisationPointRef = builder.objectRef<UtilisationPoint>("UtilisationPoin
     startingSlots: t.exposeFloat("startingSlots", { description: "Slots of pods still starting." }),
     pendingTasks: t.exposeFloat("pendingTasks"),
     podCount: t.exposeFloat("podCount", { description: "Live pods (not Lost or Terminating)." }),
+    pendingNoSlot: t.exposeFloat("pendingNoSlot", { description: "Pending tasks waiting for an idle slot (what more pods would help)." }),
+    pendingKeyBlocked: t.exposeFloat("pendingKeyBlocked", { description: "Pending tasks waiting behind an earlier task of their concurrency key." }),
+    pendingReservedCap: t.exposeFloat("pendingReservedCap", { description: "Pending plans held back by the pool's maxReservedFraction." }),
   }),
 });
 

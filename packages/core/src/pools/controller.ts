@@ -16,7 +16,7 @@ import { PodNotFoundError } from "../agents/errors.js";
 import { isResync } from "../events/index.js";
 import { PoolGuards, type PoolGuard } from "./guard.js";
 import { forgetGaugesOfPoolsOtherThan, forgetPoolGauges, poolMetrics, recordPoolGauges } from "./metrics.js";
-import { pendingByReason, plansCapped, queueCounts, recordPendingGauge } from "./queue.js";
+import { pendingByReason, plansCapped, queueCounts, recordPendingGauge, type PendingByReason } from "./queue.js";
 import { planRuntime, toPodSnapshots, type PodRow, type PoolView } from "./observe.js";
 import { getPool, podSnapshots, specOf, type PoolCondition } from "./queries.js";
 import { mergeSpec, PoolSpecError, validatePoolSpec, withDefaults, type PoolSpec, type PoolSpecInput } from "./spec.js";
@@ -471,7 +471,7 @@ export class PoolController {
     const rows = await this.readPods(pool.id);
     const pods = toPodSnapshots(rows);
     const pendingTasks = await this.ctx.prisma.task.count({ where: { poolId: pool.id, status: "pending", keyBlocked: false } });
-    await this.recordQueue(pool, pods);
+    const waiting = await this.recordQueue(pool, pods);
     if (expired.length > 0) {
       const live = livePods(pods).length;
       await this.record(pool, { kind: "reservation_expired", fromPods: live, toPods: live, utilization: 0, reason: `${expired.length} reservation(s) expired` });
@@ -479,17 +479,17 @@ export class PoolController {
     const changed = await this.autoscale(pool, pods, pendingTasks, guard, report);
     const final = changed ? toPodSnapshots(await this.readPods(pool.id)) : pods;
     await this.updateConditions(pool, final, pendingTasks, report);
-    await this.sample(pool, final, pendingTasks, guard);
+    await this.sample(pool, final, pendingTasks, waiting, guard);
     poolMetrics.reconcileSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     return report;
   }
 
   /** Step 8: a utilisation sample, unless one (by any replica) is younger than the interval. */
-  private async sample(pool: Pool, pods: PodSnapshot[], pendingTasks: number, guard: PoolGuard): Promise<void> {
+  private async sample(pool: Pool, pods: PodSnapshot[], pendingTasks: number, waiting: PendingByReason, guard: PoolGuard): Promise<void> {
     const interval = this.opts.sampleIntervalSeconds ?? DEFAULT_SAMPLE_INTERVAL_SECONDS;
     const now = this.ctx.now();
     if (now.getTime() - (this.sampledAt.get(pool.id) ?? 0) < interval * 1000 - 500) return;
-    const written = await this.guarded(guard, (tx) => recordSample(tx, pool.id, sampleOf(pods, pendingTasks), now, interval));
+    const written = await this.guarded(guard, (tx) => recordSample(tx, pool.id, sampleOf(pods, pendingTasks, waiting), now, interval));
     if (written) this.sampledAt.set(pool.id, now.getTime());
   }
 
@@ -841,10 +841,12 @@ export class PoolController {
   }
 
   /** The pending-by-reason gauge of the pool, from this pass's pods and one grouped count of its queue. */
-  private async recordQueue(pool: Pool, pods: PodSnapshot[]): Promise<void> {
+  private async recordQueue(pool: Pool, pods: PodSnapshot[]): Promise<PendingByReason> {
     const queue = (await queueCounts(this.ctx, [pool.id])).get(pool.id)!;
     const ready = pods.filter((p) => p.phase === "Ready").length;
-    recordPendingGauge(pool.name, pendingByReason(queue, plansCapped(pool, ready, countSlots(pods).reserved, queue.runningPlans)));
+    const waiting = pendingByReason(queue, plansCapped(pool, ready, countSlots(pods).reserved, queue.runningPlans));
+    recordPendingGauge(pool.name, waiting);
+    return waiting;
   }
 
   private async updateConditions(pool: Pool, pods: PodSnapshot[], pending: number, report: ReconcileReport): Promise<void> {

@@ -4,6 +4,7 @@
 import type { CoreContext } from "../context.js";
 import type { Prisma, ScalingEvent } from "../db/index.js";
 import { livePods, type PodSnapshot } from "./decide.js";
+import type { PendingByReason } from "./queue.js";
 
 export const DEFAULT_SAMPLE_INTERVAL_SECONDS = 15;
 export const DEFAULT_SAMPLE_RETENTION_SECONDS = 7 * 86_400;
@@ -24,6 +25,10 @@ export interface UtilisationSample {
   startingSlots: number;
   pendingTasks: number;
   podCount: number;
+  /** Pending tasks by why they wait (see PendingByReason). */
+  pendingNoSlot: number;
+  pendingKeyBlocked: number;
+  pendingReservedCap: number;
 }
 
 export interface UtilisationPoint extends UtilisationSample {
@@ -43,9 +48,10 @@ export interface PoolUtilisation {
 /**
  * What one sample holds, from the pass's snapshot: running and reserved slots of live pods,
  * idle slots of pods that can take work (Ready) or are being emptied (Draining), slots of pods
- * not yet started apart, and live pods (Lost and Terminating pods are not counted).
+ * not yet started apart, live pods (Lost and Terminating pods are not counted), and the pending
+ * queue by reason (from the same pass's count of the queue).
  */
-export function sampleOf(pods: PodSnapshot[], pendingTasks: number): UtilisationSample {
+export function sampleOf(pods: PodSnapshot[], pendingTasks: number, waiting: PendingByReason = NOT_WAITING): UtilisationSample {
   const live = livePods(pods);
   const starting = live.filter((p) => p.phase === "Pending" || p.phase === "Starting");
   const serving = live.filter((p) => p.phase === "Ready" || p.phase === "Draining");
@@ -57,8 +63,13 @@ export function sampleOf(pods: PodSnapshot[], pendingTasks: number): Utilisation
     startingSlots: starting.flatMap((p) => p.slots).filter((s) => s === "idle").length,
     pendingTasks,
     podCount: live.length,
+    pendingNoSlot: waiting.noSlot,
+    pendingKeyBlocked: waiting.keyBlocked,
+    pendingReservedCap: waiting.reservedCap,
   };
 }
+
+const NOT_WAITING: PendingByReason = { noSlot: 0, keyBlocked: 0, reservedCap: 0 };
 
 /**
  * Writes a sample unless the pool has one younger than `intervalSeconds`, in one statement;
@@ -74,8 +85,10 @@ export async function recordSample(
   // A little slack, so a pass every 5 s on a 15 s interval samples every third pass, not fourth.
   const since = new Date(at.getTime() - intervalSeconds * 1000 + 500);
   const written = await tx.$executeRaw`
-    INSERT INTO "PoolSample" ("poolId", "at", "busySlots", "reservedSlots", "idleSlots", "startingSlots", "pendingTasks", "podCount")
-    SELECT ${poolId}::uuid, ${at}::timestamp(3), ${sample.busySlots}, ${sample.reservedSlots}, ${sample.idleSlots}, ${sample.startingSlots}, ${sample.pendingTasks}, ${sample.podCount}
+    INSERT INTO "PoolSample" ("poolId", "at", "busySlots", "reservedSlots", "idleSlots", "startingSlots", "pendingTasks", "podCount",
+                              "pendingNoSlot", "pendingKeyBlocked", "pendingReservedCap")
+    SELECT ${poolId}::uuid, ${at}::timestamp(3), ${sample.busySlots}, ${sample.reservedSlots}, ${sample.idleSlots}, ${sample.startingSlots}, ${sample.pendingTasks}, ${sample.podCount},
+           ${sample.pendingNoSlot}, ${sample.pendingKeyBlocked}, ${sample.pendingReservedCap}
     WHERE NOT EXISTS (SELECT 1 FROM "PoolSample" WHERE "poolId" = ${poolId}::uuid AND "at" > ${since}::timestamp(3))`;
   return written > 0;
 }
@@ -99,7 +112,8 @@ export async function poolUtilisation(ctx: CoreContext, poolId: string, range: U
       where: { poolId, at: { gte: from, lte: to } },
       orderBy: { at: "desc" },
       take: MAX_HOUR_POINTS,
-      select: { at: true, busySlots: true, reservedSlots: true, idleSlots: true, startingSlots: true, pendingTasks: true, podCount: true },
+      select: { at: true, busySlots: true, reservedSlots: true, idleSlots: true, startingSlots: true, pendingTasks: true, podCount: true,
+        pendingNoSlot: true, pendingKeyBlocked: true, pendingReservedCap: true },
     });
     return { range, from, to, stepSeconds: intervalSeconds, points: rows.reverse(), events };
   }
@@ -107,7 +121,9 @@ export async function poolUtilisation(ctx: CoreContext, poolId: string, range: U
     SELECT floor(extract(epoch FROM "at") / ${DAY_BUCKET_SECONDS})::int AS bucket,
            avg("busySlots")::float8 AS "busySlots", avg("reservedSlots")::float8 AS "reservedSlots",
            avg("idleSlots")::float8 AS "idleSlots", avg("startingSlots")::float8 AS "startingSlots",
-           avg("pendingTasks")::float8 AS "pendingTasks", avg("podCount")::float8 AS "podCount"
+           avg("pendingTasks")::float8 AS "pendingTasks", avg("podCount")::float8 AS "podCount",
+           avg("pendingNoSlot")::float8 AS "pendingNoSlot", avg("pendingKeyBlocked")::float8 AS "pendingKeyBlocked",
+           avg("pendingReservedCap")::float8 AS "pendingReservedCap"
     FROM "PoolSample" WHERE "poolId" = ${poolId}::uuid AND "at" >= ${from}::timestamp(3) AND "at" <= ${to}::timestamp(3)
     GROUP BY bucket ORDER BY bucket`;
   const points = rows.map(({ bucket, ...values }) => ({ ...values, at: new Date(Number(bucket) * DAY_BUCKET_SECONDS * 1000) }));

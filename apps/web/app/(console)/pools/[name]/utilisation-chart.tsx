@@ -28,6 +28,13 @@ const SERIES = [
   { key: "startingSlots", name: "starting slots", colour: "#3b82c4", fill: "#cfe2f6" },
 ] as const;
 
+/** The pending queue by why it waits, stacked (the pending_tasks_by_reason gauge, sampled). */
+const QUEUE_SERIES = [
+  { key: "pendingNoSlot", name: "no slot", colour: "#c2410c", fill: "#fdba8c" },
+  { key: "pendingKeyBlocked", name: "key blocked", colour: "#7c3aed", fill: "#d8c8fb" },
+  { key: "pendingReservedCap", name: "reserved cap", colour: "#a16207", fill: "#f6dd8f" },
+] as const;
+
 export function UtilisationChart({ pool }: { pool: string }) {
   const [range, setRange] = useState<UtilisationRange>("HOUR");
   const [data, setData] = useState<PoolUtilisation | null>(null);
@@ -85,35 +92,51 @@ export function UtilisationChart({ pool }: { pool: string }) {
             {data ? "No samples in this range yet: the reconcile pass samples the pool every few seconds." : "Loading…"}
           </p>
         ) : (
-          <div className="chart-frame" role="img" aria-label={describe(points, markers, range)}>
-            <ResponsiveContainer width="100%" height={260}>
-              <ComposedChart data={points} margin={{ top: 18, right: 12, bottom: 4, left: 0 }}>
-                <CartesianGrid stroke="#e5e9ef" vertical={false} />
-                <XAxis dataKey="t" type="number" scale="time" domain={[from, to]} tickFormatter={(t: number) => timeTick(t, to - from)} tick={{ fontSize: 12, fill: "#5b6776" }} />
-                <YAxis allowDecimals={false} tick={{ fontSize: 12, fill: "#5b6776" }} width={36} />
-                <Tooltip labelFormatter={(t) => timeFull(Number(t))} formatter={(value, name) => [round(Number(value)), String(name)]} />
-                <Legend wrapperStyle={{ fontSize: 12 }} />
-                {SERIES.map((s) => (
-                  <Area key={s.key} dataKey={s.key} name={s.name} stackId="slots" type="stepAfter" stroke={s.colour} fill={s.fill} fillOpacity={0.85} isAnimationActive={false} />
-                ))}
-                <Line dataKey="pendingTasks" name="pending tasks" type="stepAfter" stroke="#c2410c" strokeWidth={2} dot={false} isAnimationActive={false} />
-                <Line dataKey="podCount" name="pods" type="stepAfter" stroke="#1f4e79" strokeWidth={2} strokeDasharray="5 3" dot={false} isAnimationActive={false} />
-                {markers.map((e, i) => (
-                  <ReferenceLine
-                    key={`${e.at}-${i}`}
-                    x={Date.parse(e.at)}
-                    stroke={MARKERS[e.kind]!.colour}
-                    strokeDasharray="3 3"
-                    className={`marker marker-${e.kind}`}
-                    label={{ value: MARKERS[e.kind]!.symbol, position: "top", fill: MARKERS[e.kind]!.colour, fontSize: 12 }}
-                  />
-                ))}
-              </ComposedChart>
-            </ResponsiveContainer>
-          </div>
+          <>
+            <div className="chart-frame" role="img" aria-label={describe(points, markers, range)}>
+              <ResponsiveContainer width="100%" height={260}>
+                <ComposedChart data={points} margin={{ top: 18, right: 12, bottom: 4, left: 0 }}>
+                  <CartesianGrid stroke="#e5e9ef" vertical={false} />
+                  <XAxis dataKey="t" type="number" scale="time" domain={[from, to]} tickFormatter={(t: number) => timeTick(t, to - from)} tick={{ fontSize: 12, fill: "#5b6776" }} />
+                  <YAxis allowDecimals={false} tick={{ fontSize: 12, fill: "#5b6776" }} width={36} />
+                  <Tooltip labelFormatter={(t) => timeFull(Number(t))} formatter={(value, name) => [round(Number(value)), String(name)]} />
+                  <Legend wrapperStyle={{ fontSize: 12 }} />
+                  {SERIES.map((s) => (
+                    <Area key={s.key} dataKey={s.key} name={s.name} stackId="slots" type="stepAfter" stroke={s.colour} fill={s.fill} fillOpacity={0.85} isAnimationActive={false} />
+                  ))}
+                  <Line dataKey="pendingTasks" name="pending tasks" type="stepAfter" stroke="#c2410c" strokeWidth={2} dot={false} isAnimationActive={false} />
+                  <Line dataKey="podCount" name="pods" type="stepAfter" stroke="#1f4e79" strokeWidth={2} strokeDasharray="5 3" dot={false} isAnimationActive={false} />
+                  {markers.map((e, i) => (
+                    <ReferenceLine
+                      key={`${e.at}-${i}`}
+                      x={Date.parse(e.at)}
+                      stroke={MARKERS[e.kind]!.colour}
+                      strokeDasharray="3 3"
+                      className={`marker marker-${e.kind}`}
+                      label={{ value: MARKERS[e.kind]!.symbol, position: "top", fill: MARKERS[e.kind]!.colour, fontSize: 12 }}
+                    />
+                  ))}
+                </ComposedChart>
+              </ResponsiveContainer>
+            </div>
+            <div className="chart-frame" role="img" data-testid="queue-chart" aria-label={describeQueue(points)}>
+              <ResponsiveContainer width="100%" height={110}>
+                <ComposedChart data={points} margin={{ top: 4, right: 12, bottom: 4, left: 0 }}>
+                  <CartesianGrid stroke="#e5e9ef" vertical={false} />
+                  <XAxis dataKey="t" type="number" scale="time" domain={[from, to]} hide />
+                  <YAxis allowDecimals={false} tick={{ fontSize: 12, fill: "#5b6776" }} width={36} />
+                  <Tooltip labelFormatter={(t) => timeFull(Number(t))} formatter={(value, name) => [round(Number(value)), String(name)]} />
+                  <Legend wrapperStyle={{ fontSize: 12 }} formatter={(name) => `pending: ${String(name)}`} />
+                  {QUEUE_SERIES.map((s) => (
+                    <Area key={s.key} dataKey={s.key} name={s.name} stackId="queue" type="stepAfter" stroke={s.colour} fill={s.fill} fillOpacity={0.85} isAnimationActive={false} />
+                  ))}
+                </ComposedChart>
+              </ResponsiveContainer>
+            </div>
+          </>
         )}
         <figcaption className="muted small">
-          Slots stacked by state, with pending tasks and pods; {data?.range === "DAY" ? "5-minute averages" : `a sample every ${data?.stepSeconds ?? 15} s`}. Markers:{" "}
+          Slots stacked by state, with pending tasks and pods; below, pending tasks stacked by why they wait; {data?.range === "DAY" ? "5-minute averages" : `a sample every ${data?.stepSeconds ?? 15} s`}. Markers:{" "}
           {Object.entries(MARKERS)
             .filter(([kind]) => kind !== "ensure_min" && kind !== "pod_delete")
             .map(([kind, m]) => (
@@ -131,6 +154,12 @@ export function UtilisationChart({ pool }: { pool: string }) {
 }
 
 const round = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(1));
+
+function describeQueue(points: { pendingNoSlot: number; pendingKeyBlocked: number; pendingReservedCap: number }[]): string {
+  const last = points.at(-1);
+  if (!last) return "Pending tasks by reason: no samples";
+  return `Pending tasks by reason, latest: ${round(last.pendingNoSlot)} waiting for a slot, ${round(last.pendingKeyBlocked)} blocked by their concurrency key, ${round(last.pendingReservedCap)} held by the reserved cap`;
+}
 
 function describe(points: { busySlots: number; reservedSlots: number; podCount: number; pendingTasks: number }[], markers: ScalingEvent[], range: UtilisationRange): string {
   const last = points.at(-1);
