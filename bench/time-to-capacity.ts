@@ -1,5 +1,5 @@
 // Time to capacity: a burst of 30 tasks on a pool of 3-slot pods with the local runtime (real
-// demo-agent processes), from the first submit to the last task its agent confirmed running.
+// agent processes, @berth/agent), from the first submit to the last task its agent confirmed running.
 // Once from zero pods (the submit triggers the pool's pass, which starts all 10 pods at once),
 // then the same burst with the 10 pods already up, as the baseline of the same run.
 //   BENCH_API_PORT  port of the API the agents call (default: a free one)

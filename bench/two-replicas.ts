@@ -1,4 +1,4 @@
-// Two replicas as the README starts them (PostgreSQL, Redis, local pods running the demo agent),
+// Two replicas as the README starts them (PostgreSQL, Redis, local pods running @berth/agent),
 // tasks flowing in waves for five minutes (the test suite runs one): no pod whose agent
 // heartbeats may be declared Lost, and simultaneous cron triggers on both replicas always answer
 // with the run. Figures that must be 0 sit beside the tasks and triggers of the same run.

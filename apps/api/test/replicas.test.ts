@@ -63,7 +63,7 @@ describe.skipIf(!postgresAvailable || !redisAvailable)("two replicas", () => {
         if (change.taskId === id && change.state === "running") break;
       }
       latencies.push(Date.now() - sentAt);
-      // The demo agent finishes it: the slot goes idle again, seen on B as well.
+      // The agent finishes it: the slot goes idle again, seen on B as well.
       for (;;) {
         const change = (await nextData<{ slotChanged: { taskId: string | null; state: string } }>(events, 5000)).slotChanged;
         if (change.state === "idle") break;

@@ -9,7 +9,7 @@
  * applyCommand there. A pool without declared types gets the built-in behaviour: sleep
  * `durationMs` (2000), fail when `fail` is true.
  */
-import { AgentClient, mustExit, type AgentSyncAnswer, type AssignedTask, type MutationResult, type ReportedStatus, type TaskDefinition } from "@berth/core/runtime/agent-client";
+import { AgentClient, mustExit, REPORT_TASK, type AgentSyncAnswer, type AssignedTask, type MutationResult, type ReportedStatus, type TaskDefinition } from "@berth/core/runtime/agent-client";
 import { createBackoff, sleep } from "@berth/core/runtime/backoff";
 import { runCommand } from "./command.js";
 import type { AgentOptions } from "./config.js";
@@ -436,15 +436,6 @@ export function startAgent(options: AgentOptions & { logSink?: LogSink }): Agent
   };
   return agent;
 }
-
-/** ReportTask with the reporting pod and a failure reason. */
-const REPORT_TASK = `mutation ReportTask($input: ReportTaskInput!) {
-  reportTask(input: $input) {
-    __typename
-    ... on MutationReportTaskSuccess { data { id status } }
-    ... on Error { message }
-  }
-}`;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 

@@ -1,5 +1,5 @@
 // Two API replicas, started as the README shows them (PostgreSQL, Redis, local pods running the
-// demo agent), talk to Redis through a proxy that loses half of the assignment events, as Redis
+// agent, @berth/agent), talk to Redis through a proxy that loses half of the assignment events, as Redis
 // pub/sub does across a reconnect. 200 tasks are submitted through both replicas. The agents
 // really receive their work: by the event when it arrives, by their sync at every heartbeat when
 // it does not. Every task must complete, none staying running much past its work.

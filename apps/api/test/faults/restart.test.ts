@@ -1,6 +1,6 @@
 // Crash-only restart of the embedded default: one API process on PGlite, started as the README
-// starts the API alone, with local pods (the real demo agent as processes) or with pods in the
-// (fake) Kubernetes cluster (the real demo agent run by its kubelet). While a plan waits for
+// starts the API alone, with local pods (@berth/agent as processes) or with pods in the
+// (fake) Kubernetes cluster (@berth/agent run by its kubelet). While a plan waits for
 // approval and two tasks run, the API is stopped for longer than the heartbeat timeout, one idle
 // pod dies meanwhile, and the API is started again on the same data directory and port. Nothing
 // is lost: the plan is approved and applies on its pod, the two tasks finish, no task goes to the

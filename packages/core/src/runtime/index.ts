@@ -16,7 +16,6 @@ export type { KubernetesRuntimeOptions } from "./kubernetes.js";
 export { buildPodManifest, AGENT_CONTAINER, DEFAULT_AGENT_RESOURCES, type AgentEnvOptions } from "./pod-manifest.js";
 export type { AgentTokenIssuer } from "./agent-secrets.js";
 export { AgentClient, GraphQLRequestError, graphqlEndpoint, mustExit, type AgentClientOptions, type AgentSyncAnswer, type AssignedTask, type MutationResult, type ReportedStatus, type TaskDefinition } from "./agent-client.js";
-export { AgentConfigError, demoAgentOptionsFromEnv, startDemoAgent, type DemoAgent, type DemoAgentOptions } from "./demo-agent.js";
 
 export interface RuntimeDeps {
   /** The API URL agents call (`BERTH_API_URL`). */

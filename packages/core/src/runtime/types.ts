@@ -30,7 +30,7 @@ export interface RuntimePoolSpec {
 export type RuntimeEvent = { type: "added" | "modified" | "deleted"; pod: RuntimePod } | { type: "resync" } | { type: "synced" };
 
 /**
- * Where pods actually run. `local`: child processes running the bundled demo agent;
+ * Where pods actually run. `local`: child processes running the agent (`@berth/agent`);
  * `kubernetes`: real Pods. Names are chosen by the caller (deterministic); deleting a pod
  * that is already gone is success.
  */

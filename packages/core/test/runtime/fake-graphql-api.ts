@@ -20,7 +20,8 @@ const HELD = new Set(["running", "apply_pending", "applying"]);
  * The agent-facing part of Berth's GraphQL API: RegisterAgent, Heartbeat, ReportTask (union
  * results), SyncAgent (the pod's current assignments and what to stop), and the Assignments
  * subscription over SSE, which first sends the pod's current assignments and then each new one.
- * Records every operation. Like the real server it can lose events (`assign(..., { silent })`),
+ * Assignments carry `definition: null`, as for a pool without task types (the agent then runs its
+ * built-in `{ durationMs, fail }` behaviour). Records every operation. Like the real server it can lose events (`assign(..., { silent })`),
  * and it answers for pods that are Lost or Terminating as the real one does.
  */
 export class FakeGraphQLApi {
@@ -141,7 +142,7 @@ export class FakeGraphQLApi {
         const mine = this.current.get(pod) ?? new Map<string, FakeAssignment>();
         const assignments = [...mine.values()]
           .filter((a) => a.task.status === "running" || a.task.status === "applying")
-          .map((a) => ({ ...a, action: a.task.status === "applying" ? "apply" : "run" }));
+          .map((a) => ({ definition: null, ...a, action: a.task.status === "applying" ? "apply" : "run" }));
         const reserved = [...mine.values()].filter((a) => a.task.status === "apply_pending").map((a) => ({ reservedUntil: null, slot: a.slot, task: a.task }));
         const keep = new Set([...mine.keys()]);
         const data = {
@@ -182,7 +183,7 @@ export class FakeGraphQLApi {
 }
 
 function send(res: ServerResponse, assignment: FakeAssignment): void {
-  res.write(`event: next\ndata: ${JSON.stringify({ data: { assignments: assignment } })}\n\n`);
+  res.write(`event: next\ndata: ${JSON.stringify({ data: { assignments: { definition: null, ...assignment } } })}\n\n`);
 }
 
 function json(res: ServerResponse, code: number, body: unknown): void {

@@ -1,5 +1,5 @@
 // The chaos soak: two API replicas in cluster mode on PostgreSQL and Redis, a shared (fake)
-// Kubernetes cluster whose pods run the real demo agent, clients submitting tasks through both
+// Kubernetes cluster whose pods run the real agent (@berth/agent), clients submitting tasks through both
 // replicas, and a seeded storm: agents killed at random, manual scale-downs, autoscaling, and one
 // API replica killed with SIGKILL (and started again). Used by the test suite (short) and by
 // `pnpm bench` (long); both check the same invariants and print the same figures.

@@ -1,4 +1,7 @@
-import { startDemoAgent, type DemoAgent } from "../../../../../packages/core/src/runtime/demo-agent.js";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startAgent, type Agent } from "../../../../../packages/agent/src/index.js";
 import type { FakeKubeApi, FakePod } from "../../../../../packages/core/test/runtime/fake-kube-api.js";
 
 export interface KubeletOptions {
@@ -12,16 +15,19 @@ export interface KubeletOptions {
 
 /**
  * The node side of the fake Kubernetes cluster: for every pod the API server creates it starts
- * the pod's agent (the real demo agent, in this process, with the env the pod spec gives it),
+ * the pod's agent (@berth/agent, the agent pods run, in this process, with the env the pod spec
+ * gives it and a working directory of its own under a temporary folder),
  * marks the pod Running, stops the agent gracefully when the pod is deleted (then tells the API
  * server the pod is gone), and can kill an agent the way a crashed container dies (the pod then
  * ends Failed, as with restartPolicy Never).
  */
 export class FakeKubelet {
-  readonly agents = new Map<string, DemoAgent>();
+  readonly agents = new Map<string, Agent>();
   readonly killed = new Set<string>();
   readonly lines: string[] = [];
   private readonly options: KubeletOptions;
+  /** The node's disk: `<workRoot>/<pod>` is each agent's BERTH_WORK_DIR; removed by killAll. */
+  private readonly workRoot = mkdtempSync(join(tmpdir(), "berth-kubelet-"));
 
   constructor(
     private readonly api: FakeKubeApi,
@@ -55,10 +61,13 @@ export class FakeKubelet {
     const env = this.env(pod);
     const name = pod.metadata.name;
     const log = this.options.log ?? ((line: string) => this.lines.length < 5000 && this.lines.push(line));
-    const agent = startDemoAgent({
+    const slots = Number(env.BERTH_SLOTS);
+    const agent = startAgent({
       apiUrl: this.options.apiUrl,
       token: env.BERTH_AGENT_TOKEN ?? "",
       pod: name,
+      slots: Number.isInteger(slots) && slots > 0 ? slots : 1,
+      workDir: join(this.workRoot, name),
       heartbeatMs: this.options.heartbeatMs ?? Number(env.BERTH_HEARTBEAT_MS ?? 1000),
       shutdownGraceMs: this.options.shutdownGraceMs ?? 2000,
       retry: { initialMs: 100, maxMs: 1000 },
@@ -92,9 +101,10 @@ export class FakeKubelet {
     return true;
   }
 
-  /** Stops every agent at once (end of a test). */
+  /** Stops every agent at once (end of a test) and removes their working directories. */
   killAll(): void {
     for (const agent of this.agents.values()) agent.kill();
     this.api.kubelet = null;
+    rmSync(this.workRoot, { recursive: true, force: true });
   }
 }

@@ -1,5 +1,5 @@
 // Two API replicas started exactly as the README's "several replicas" section shows them
-// (PostgreSQL, Redis, cluster mode, local storage and local pods running the demo agent), tasks
+// (PostgreSQL, Redis, cluster mode, local storage and local pods running @berth/agent), tasks
 // flowing through both in waves while the pool scales, and the same cron job triggered on both
 // replicas at once, again and again. Used by the test suite (a minute) and `pnpm bench` (five).
 import { randomBytes } from "node:crypto";

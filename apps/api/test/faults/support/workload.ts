@@ -7,7 +7,7 @@ import { ServiceProxy } from "./service.js";
 const LIVE = ["pending", "running", "apply_pending", "applying"];
 
 /**
- * The pods' agents: the real demo agent for each pod of the fake cluster (run by its kubelet in
+ * The pods' agents: the real agent (@berth/agent) for each pod of the fake cluster (run by its kubelet in
  * this process), reaching the replicas through a Service, so that every task is really received
  * by an agent (by its event, or by its sync when the event is lost) and really worked on.
  */

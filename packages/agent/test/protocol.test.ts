@@ -1,17 +1,26 @@
+// The agent against a fake of the agent-facing GraphQL API (pools without task types: the
+// built-in `{ durationMs, fail }` behaviour): the operations it sends, converging from its sync,
+// never running an attempt twice, stopping and confirming, exiting when its pod is gone, its
+// environment, and the process on SIGTERM.
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { ASSIGNMENTS, REGISTER_AGENT, REPORT_TASK, SYNC_AGENT } from "../../src/runtime/agent-client.js";
-import { AgentConfigError, demoAgentOptionsFromEnv, startDemoAgent, type DemoAgent } from "../../src/runtime/demo-agent.js";
-import { FakeGraphQLApi, type FakeAssignment } from "./fake-graphql-api.js";
-import { alive, until } from "./wait.js";
+import { REGISTER_AGENT, REPORT_TASK } from "@berth/core/runtime/agent-client";
+import { AGENT_ASSIGNMENTS, AGENT_SYNC, startAgent as startBerthAgent, type Agent } from "../src/agent.js";
+import { AgentConfigError, agentOptionsFromEnv } from "../src/config.js";
+import { FakeGraphQLApi, type FakeAssignment } from "../../core/test/runtime/fake-graphql-api.js";
+import { alive, until } from "../../core/test/runtime/wait.js";
 
-const DEMO_AGENT = fileURLToPath(new URL("../../src/runtime/demo-agent.ts", import.meta.url));
-const CORE_DIR = fileURLToPath(new URL("../..", import.meta.url));
+const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
+const AGENT_DIR = fileURLToPath(new URL("..", import.meta.url));
 
 const api = new FakeGraphQLApi();
-const agents: DemoAgent[] = [];
+const agents: Agent[] = [];
 const children: ChildProcess[] = [];
+const dirs: string[] = [];
 let podCounter = 0;
 
 beforeAll(async () => {
@@ -23,15 +32,24 @@ afterEach(async () => {
 afterAll(async () => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   await api.stop();
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
+function workDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "berth-agent-protocol-"));
+  dirs.push(dir);
+  return dir;
+}
+
 function startAgent(overrides: { pod?: string; shutdownGraceMs?: number; subscribe?: boolean; orphanExitMs?: number; apiUrl?: string } = {}) {
-  const pod = overrides.pod ?? `demo-${++podCounter}`;
+  const pod = overrides.pod ?? `agent-${++podCounter}`;
   const lines: string[] = [];
-  const agent = startDemoAgent({
+  const agent = startBerthAgent({
     apiUrl: overrides.apiUrl ?? api.url,
     token: api.token,
     pod,
+    slots: 3,
+    workDir: workDir(),
     heartbeatMs: 40,
     shutdownGraceMs: overrides.shutdownGraceMs ?? 1000,
     subscribe: overrides.subscribe,
@@ -47,7 +65,7 @@ function task(id: string, type: string, status: string, payload: unknown = { dur
   return { task: { id, type, status, payload }, slot: { index: slot } };
 }
 
-describe("demo agent", () => {
+describe("the agent against the API's agent operations", () => {
   it("registers, syncs at every heartbeat, subscribes, then reports running → succeeded for an assigned task, with its bearer token", async () => {
     const { pod } = startAgent();
     await until(() => api.openStreams(pod) > 0, "subscribed");
@@ -74,9 +92,13 @@ describe("demo agent", () => {
     await until(() => api.reports(`${pod}-t`).length === 2, "reports");
     const queries = new Map(api.operations.map((o) => [o.operationName, o.query]));
     expect(queries.get("RegisterAgent")).toBe(REGISTER_AGENT);
-    expect(queries.get("SyncAgent")).toBe(SYNC_AGENT);
-    expect(queries.get("ReportTask")).toBe(REPORT_TASK);
-    expect(queries.get("Assignments")).toBe(ASSIGNMENTS);
+    // The sync and the subscription ask for each assignment's task type as well.
+    expect(queries.get("SyncAgent")).toBe(AGENT_SYNC);
+    expect(queries.get("Assignments")).toBe(AGENT_ASSIGNMENTS);
+    expect(new Set(api.named("ReportTask").map((o) => o.query))).toEqual(new Set([REPORT_TASK]));
+    // The outcome names the reporting pod.
+    const outcome = api.named("ReportTask").find((o) => (o.variables.input as { taskId: string; status: string }).status === "succeeded" && (o.variables.input as { taskId: string }).taskId === `${pod}-t`);
+    expect((outcome!.variables.input as { pod?: string }).pod).toBe(pod);
   });
 
   it("converges from its sync when the assignment event was lost: the task starts within a heartbeat", async () => {
@@ -219,7 +241,8 @@ describe("demo agent", () => {
     expect(lines.filter((l) => l.includes("PodNotFoundError"))).toHaveLength(2);
 
     api.refuseReportsFor.add(`${pod}-refused`);
-    api.assign(pod, task(`${pod}-refused`, "plan", "running"));
+    // Long enough that the refusal of its `running` report arrives while it works.
+    api.assign(pod, task(`${pod}-refused`, "plan", "running", { durationMs: 5000 }));
     await until(() => lines.some((l) => l.includes("InvalidTransitionError")), "refusal logged");
     api.assign(pod, task(`${pod}-next`, "plan", "running"));
     await until(() => api.reports(`${pod}-next`).includes(`${pod}-next:succeeded`), "next task done");
@@ -228,23 +251,27 @@ describe("demo agent", () => {
 
   it("reads its settings from the environment and names what is wrong", () => {
     const env = { BERTH_API_URL: "http://127.0.0.1:4000", BERTH_AGENT_TOKEN: "t", BERTH_POD_NAME: "p-1" };
-    expect(demoAgentOptionsFromEnv(env)).toMatchObject({ apiUrl: env.BERTH_API_URL, token: "t", pod: "p-1", heartbeatMs: 5000 });
-    expect(demoAgentOptionsFromEnv({ ...env, BERTH_HEARTBEAT_MS: "250" }).heartbeatMs).toBe(250);
-    expect(demoAgentOptionsFromEnv({ ...env, BERTH_ORPHAN_EXIT_SECONDS: "60" }).orphanExitMs).toBe(60_000);
-    expect(() => demoAgentOptionsFromEnv({ ...env, BERTH_POD_NAME: undefined })).toThrow(AgentConfigError);
-    expect(() => demoAgentOptionsFromEnv({ ...env, BERTH_HEARTBEAT_MS: "soon" })).toThrow(expect.objectContaining({ variable: "BERTH_HEARTBEAT_MS" }));
-    expect(() => demoAgentOptionsFromEnv({ ...env, BERTH_API_URL: "not a url" })).toThrow(AgentConfigError);
-    expect(() => demoAgentOptionsFromEnv({ ...env, BERTH_AGENT_TOKEN: undefined, BERTH_AGENT_TOKEN_FILE: "/nonexistent/token" })).toThrow(
+    expect(agentOptionsFromEnv(env)).toMatchObject({ apiUrl: env.BERTH_API_URL, token: "t", pod: "p-1", slots: 3, heartbeatMs: 5000, shutdownGraceMs: 3000, killGraceMs: 10_000 });
+    expect(agentOptionsFromEnv(env).workDir).toBe(join(tmpdir(), "berth-work", "p-1"));
+    expect(agentOptionsFromEnv(env).orphanExitMs).toBeUndefined();
+    expect(agentOptionsFromEnv({ ...env, BERTH_HEARTBEAT_MS: "250" }).heartbeatMs).toBe(250);
+    expect(agentOptionsFromEnv({ ...env, BERTH_ORPHAN_EXIT_SECONDS: "60" }).orphanExitMs).toBe(60_000);
+    expect(agentOptionsFromEnv({ ...env, BERTH_WORK_DIR: "/work/here", BERTH_SLOTS: "5" })).toMatchObject({ workDir: "/work/here", slots: 5 });
+    expect(() => agentOptionsFromEnv({ ...env, BERTH_POD_NAME: undefined })).toThrow(AgentConfigError);
+    expect(() => agentOptionsFromEnv({ ...env, BERTH_HEARTBEAT_MS: "soon" })).toThrow(expect.objectContaining({ variable: "BERTH_HEARTBEAT_MS" }));
+    expect(() => agentOptionsFromEnv({ ...env, BERTH_SLOTS: "65" })).toThrow(expect.objectContaining({ variable: "BERTH_SLOTS" }));
+    expect(() => agentOptionsFromEnv({ ...env, BERTH_API_URL: "not a url" })).toThrow(AgentConfigError);
+    expect(() => agentOptionsFromEnv({ ...env, BERTH_AGENT_TOKEN: undefined, BERTH_AGENT_TOKEN_FILE: "/nonexistent/token" })).toThrow(
       expect.objectContaining({ variable: "BERTH_AGENT_TOKEN_FILE" }),
     );
   });
 });
 
-describe("demo agent as a program", () => {
+describe("the agent as a program", () => {
   function run(pod: string, extraEnv: Record<string, string> = {}) {
-    const child = spawn(process.execPath, ["--import", "tsx", DEMO_AGENT], {
-      cwd: CORE_DIR,
-      env: { PATH: process.env.PATH, BERTH_API_URL: api.url, BERTH_AGENT_TOKEN: api.token, BERTH_POD_NAME: pod, BERTH_HEARTBEAT_MS: "100", ...extraEnv },
+    const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
+      cwd: AGENT_DIR,
+      env: { PATH: process.env.PATH, BERTH_API_URL: api.url, BERTH_AGENT_TOKEN: api.token, BERTH_POD_NAME: pod, BERTH_HEARTBEAT_MS: "100", BERTH_WORK_DIR: workDir(), ...extraEnv },
       stdio: ["ignore", "pipe", "pipe"],
     });
     children.push(child);
