@@ -210,15 +210,21 @@ describe("local runtime", () => {
     const watch = collect(r.watch(p, controller.signal));
     await until(() => watch.seen.length >= 2, "initial events");
 
+    // Each step waits for processes to start or end (SIGKILL after stopTimeoutMs); a loaded machine
+    // gets room, and a step that still fails says what the watch had seen.
+    const step = (count: number, what: string) =>
+      until(() => watch.seen.length >= count, what, 30_000).catch((error: Error) => {
+        throw new Error(`${error.message}; seen: ${names(watch.seen).join(", ")}`);
+      });
     await r.create(p, `${p.name}-new`);
-    await until(() => watch.seen.length >= 3, "added seen");
+    await step(3, "added seen");
     await r.create(pool(), "elsewhere-1");
     track(r);
     await r.delete(p, `${p.name}-old`);
-    await until(() => watch.seen.length >= 5, "old pod gone");
+    await step(5, "old pod gone");
     // A pod whose process ends by itself is reported as ended (Failed) too.
     crash(r.pidOf(`${p.name}-new`));
-    await until(() => watch.seen.length >= 6, "all events");
+    await step(6, "all events");
     controller.abort();
     await watch.finished;
 
@@ -231,7 +237,7 @@ describe("local runtime", () => {
       `modified:${p.name}-new`,
     ]);
     expect((watch.seen[5] as { pod: { phase: string } }).pod.phase).toBe("Failed");
-  });
+  }, 120_000);
 
   it("two runtimes on one pod directory (replicas on one machine) share their pods and their scope; another directory shares nothing", async () => {
     const dir = newDir();
