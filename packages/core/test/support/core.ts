@@ -78,9 +78,20 @@ export interface CoreHarness {
 }
 
 export async function truncateAll(prisma: CoreContext["prisma"]): Promise<void> {
-  await prisma.$executeRawUnsafe(
-    `TRUNCATE "ScheduleRun", "Schedule", "SlotAssignment", "Slot", "Task", "Pod", "ScalingEvent", "CronRun", "CronJob", "ApiToken", "Pool" CASCADE`,
-  );
+  // A statement the previous test left in flight (a heartbeat placing work, a kicked pass) may hold
+  // row locks that TRUNCATE's table locks wait on in another order: PostgreSQL then aborts one of
+  // them as a deadlock. The slate is cleaned again once that statement has gone.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await prisma.$executeRawUnsafe(
+        `TRUNCATE "ScheduleRun", "Schedule", "SlotAssignment", "Slot", "Task", "Pod", "ScalingEvent", "CronRun", "CronJob", "ApiToken", "Pool" CASCADE`,
+      );
+      return;
+    } catch (error) {
+      if (attempt >= 5 || !String((error as Error).message).includes("40P01")) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
+  }
 }
 
 /** A fresh database, an in-memory event bus recording slot events of `pools`, and a test clock. */
