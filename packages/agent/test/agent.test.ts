@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parseTaskTypes } from "../../core/src/pools/task-types.js";
 import { approveTask, cancelTask, getTask, submitTask } from "../../core/src/tasks/index.js";
+import { detectLostPods } from "../../core/src/agents/lost.js";
 import { seedPool } from "../../core/test/support/core.js";
 import { alive, until } from "../../core/test/runtime/wait.js";
 import { createTestApi, STARTUP_TIMEOUT_MS, type TestApi } from "../../../apps/api/test/support/api.js";
@@ -217,6 +218,36 @@ describe("the agent runs declared commands", () => {
     // 1 s of kill grace, then the report: well within the pool's 30 s stopGraceSeconds.
     expect(Date.now() - cancelledAt).toBeLessThan(8000);
     expect(existsSync(dir)).toBe(false);
+  });
+
+  it("an agent killed mid-task: the pod's loss applies the pool's policy, and the log up to the kill is kept", async () => {
+    const p = await pool([{ name: "chatty", command: ["sh", "-c", "echo $$ > shell.pid; i=0; while true; do i=$((i+1)); echo line $i; sleep 0.1; done"] }]);
+    const agent = startAgent(p.pods[0]!, p.token);
+    await registered(agent);
+    const task = await submitTask(core(), { pool: p.name, type: "chatty" });
+    await waitStatus(task.id, ["running"]);
+    // Some lines reach the API, then the agent dies as a killed container would (no report).
+    for (let i = 0; i < 200 && !(await logOf(task.id)).includes("line 5\n"); i++) await new Promise((r) => setTimeout(r, 50));
+    const dir = join(agent.workDir, String((await getTask(core(), task.id)).slotIndex), task.id);
+    agent.child.kill("SIGKILL");
+    await agent.exited;
+    const shell = Number(readFileSync(join(dir, "shell.pid"), "utf8").trim());
+    const before = await logOf(task.id);
+    expect(before).toMatch(/^line 1\nline 2\nline 3\nline 4\nline 5\n/);
+
+    // The runtime finds the pod gone: the pool's lost-pod policy (fail, the default) applies.
+    const seeded = await core().prisma.pool.findUniqueOrThrow({ where: { name: p.name } });
+    const lost = await detectLostPods(core(), { timeoutSeconds: 3600, startTimeoutSeconds: 3600, poolId: seeded.id, gone: [p.pods[0]!] });
+    expect(lost.map((l) => l.failed)).toEqual([[task.id]]);
+    const failed = await getTask(core(), task.id);
+    expect(failed.status).toBe("failed");
+    expect(await slotOf(task.id)).toBeNull();
+    // Every byte shipped before the kill is still the task's log, in order.
+    const after = await logOf(task.id);
+    expect(after.startsWith(before)).toBe(true);
+    expect(after).toMatch(/line 5\n/);
+    // The command outlived its killed agent here (on a real pod it dies with the container).
+    process.kill(-shell, "SIGKILL");
   });
 
   it("a command past its type's timeoutSeconds is killed and fails with deadline_exceeded", async () => {
