@@ -137,9 +137,9 @@ export function LivePool({ initial, operator = false }: { initial: PoolDetail; o
         </div>
         {pool.pendingByReason ? (
           <div>
-            <dt>Waiting for</dt>
+            <dt>Waiting: slot · key · cap</dt>
             <dd data-testid="pending-by-reason" title="no free slot · behind their concurrency key · held by the reserved-capacity cap">
-              {pool.pendingByReason.noSlot} slot · {pool.pendingByReason.keyBlocked} key · {pool.pendingByReason.reservedCap} cap
+              {pool.pendingByReason.noSlot} · {pool.pendingByReason.keyBlocked} · {pool.pendingByReason.reservedCap}
             </dd>
           </div>
         ) : null}

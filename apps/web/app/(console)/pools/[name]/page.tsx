@@ -82,7 +82,7 @@ export default async function PoolPage({ params, searchParams }: Props) {
           </section>
           <section className="card" aria-labelledby="submit-heading">
             <h2 id="submit-heading">Submit a task</h2>
-            <p className="muted small">The bundled demo agent plans for the duration, waits for approval (plan_and_apply), then applies.</p>
+            <p className="muted small">A pool without declared task types runs the built-in ones: plan for the duration, wait for approval (plan_and_apply), then apply. The demo pool declares them as scripts that log their progress.</p>
             <SubmitTaskForm pool={pool.name} />
           </section>
         </div>
