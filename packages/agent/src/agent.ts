@@ -10,7 +10,7 @@
  * `durationMs` (2000), fail when `fail` is true.
  */
 import { AgentClient, mustExit, REPORT_TASK, type AgentSyncAnswer, type AssignedTask, type MutationResult, type ReportedStatus, type TaskDefinition } from "@berth/core/runtime/agent-client";
-import { createBackoff, sleep } from "@berth/core/runtime/backoff";
+import { createBackoff, deadlineSignal, sleep } from "@berth/core/runtime/backoff";
 import { runCommand } from "./command.js";
 import type { AgentOptions } from "./config.js";
 import { LogShipper, type LogSink } from "./log-shipper.js";
@@ -384,8 +384,9 @@ export function startAgent(options: AgentOptions & { logSink?: LogSink }): Agent
     let registered = false;
     const backoff = createBackoff(retry);
     while (!registered && !signal.aborted) {
-      const bounded = options.orphanExitMs === undefined ? signal : AbortSignal.any([signal, AbortSignal.timeout(Math.max(1, lastContact + options.orphanExitMs - Date.now()))]);
-      const result = await attempt("register", () => client.registerAgent(options.pod, bounded), bounded);
+      const deadline = options.orphanExitMs === undefined ? undefined : deadlineSignal(lastContact + options.orphanExitMs - Date.now(), signal);
+      const bounded = deadline?.signal ?? signal;
+      const result = await attempt("register", () => client.registerAgent(options.pod, bounded), bounded).finally(() => deadline?.clear());
       if (result && mustExit(result)) return exit("the API refused this pod");
       registered = result?.ok === true;
       if (!registered && options.orphanExitMs !== undefined && Date.now() - lastContact > options.orphanExitMs) {

@@ -1,5 +1,6 @@
 import { EventSourceParserStream } from "eventsource-parser/stream";
 import { createBackoff, sleep, type Backoff } from "./backoff.js";
+import { deadlineSignal } from "./deadline.js";
 
 // The agent's operations: those of Berth's public GraphQL contract (RegisterAgent asks for the
 // conflict's code as well, to know when to exit), and the sync added beside them.
@@ -184,14 +185,20 @@ export class AgentClient {
 
   /** Any mutation answering with the errors plugin's union, by its root field. */
   async mutate<T>(operationName: string, query: string, variables: Record<string, unknown>, field: string, signal?: AbortSignal): Promise<MutationResult<T>> {
-    const timeout = AbortSignal.timeout(this.options.requestTimeoutMs ?? 15_000);
-    const response = await fetch(this.endpoint, {
-      method: "POST",
-      headers: this.headers("application/graphql-response+json, application/json"),
-      body: JSON.stringify({ operationName, query, variables }),
-      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-    });
-    const body = (await response.json().catch(() => undefined)) as { data?: Record<string, unknown> | null; errors?: { message: string }[] } | undefined;
+    const deadline = deadlineSignal(this.options.requestTimeoutMs ?? 15_000, ...(signal ? [signal] : []));
+    let response: Response;
+    let body: { data?: Record<string, unknown> | null; errors?: { message: string }[] } | undefined;
+    try {
+      response = await fetch(this.endpoint, {
+        method: "POST",
+        headers: this.headers("application/graphql-response+json, application/json"),
+        body: JSON.stringify({ operationName, query, variables }),
+        signal: deadline.signal,
+      });
+      body = (await response.json().catch(() => undefined)) as typeof body;
+    } finally {
+      deadline.clear();
+    }
     const result = body?.data?.[field] as ({ __typename: string; data?: T; message?: string; code?: string | null } | null | undefined);
     if (!result) throw new GraphQLRequestError(operationName, response.status, body?.errors ?? []);
     if (result.__typename.endsWith("Success")) return { ok: true, data: result.data as T };

@@ -33,3 +33,4 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 }
+export { deadlineSignal } from "./deadline.js";

@@ -1,5 +1,6 @@
 import { sleep } from "./backoff.js";
 import type { PodRuntime, RuntimeEvent, RuntimePod, RuntimePoolSpec } from "./types.js";
+import { deadlineSignal } from "./deadline.js";
 
 export interface PodInformer {
   /** The pool's pods as the watch last said, or null until its first full list arrived. */
@@ -52,11 +53,14 @@ export function startInformer(runtime: PodRuntime, pool: RuntimePoolSpec, option
   void (async () => {
     while (!stop.signal.aborted) {
       // One watch per round; a round ends at the resync interval (or when the watch itself ends).
-      const round = AbortSignal.any([stop.signal, AbortSignal.timeout(resyncMs)]);
+      const deadline = deadlineSignal(resyncMs, stop.signal);
+      const round = deadline.signal;
       try {
         for await (const event of runtime.watch(pool, round)) apply(event);
       } catch {
         // A watch that failed hard: the next round lists again.
+      } finally {
+        deadline.clear();
       }
       if (!stop.signal.aborted && !round.aborted) await sleep(1000, stop.signal);
     }
