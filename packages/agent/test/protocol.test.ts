@@ -256,7 +256,7 @@ describe("the agent against the API's agent operations", () => {
     expect(agentOptionsFromEnv(env).orphanExitMs).toBeUndefined();
     expect(agentOptionsFromEnv({ ...env, BERTH_HEARTBEAT_MS: "250" }).heartbeatMs).toBe(250);
     expect(agentOptionsFromEnv({ ...env, BERTH_ORPHAN_EXIT_SECONDS: "60" }).orphanExitMs).toBe(60_000);
-    expect(agentOptionsFromEnv({ ...env, BERTH_WORK_DIR: "/work/here", BERTH_SLOTS: "5" })).toMatchObject({ workDir: "/work/here", slots: 5 });
+    expect(agentOptionsFromEnv({ ...env, BERTH_WORK_DIR: "/var/lib/berth/work", BERTH_SLOTS: "5" })).toMatchObject({ workDir: "/var/lib/berth/work", slots: 5 });
     expect(() => agentOptionsFromEnv({ ...env, BERTH_POD_NAME: undefined })).toThrow(AgentConfigError);
     expect(() => agentOptionsFromEnv({ ...env, BERTH_HEARTBEAT_MS: "soon" })).toThrow(expect.objectContaining({ variable: "BERTH_HEARTBEAT_MS" }));
     expect(() => agentOptionsFromEnv({ ...env, BERTH_SLOTS: "65" })).toThrow(expect.objectContaining({ variable: "BERTH_SLOTS" }));
